@@ -1,0 +1,42 @@
+# Corridor: `make run` for a demo on this machine, `make test` for the test suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export CORRIDOR_VAR ?= $(CURDIR)/var
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test lint check clean-demo bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+run: install
+	CORRIDOR_DEMO=1 $(BIN)/corridor demo --cases 300 --seed 1
+	@echo "Demo sign-ins: $(CORRIDOR_VAR)/demo-credentials.txt  (codes: .venv/bin/corridor totp USERNAME)"
+	CORRIDOR_DEMO=1 $(BIN)/corridor serve --unseal-passphrase-file $(CORRIDOR_VAR)/demo-passphrase
+
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check corridor bench conftest.py
+	$(BIN)/corridor makemigrations --check --dry-run
+
+bench: install-test
+	$(BIN)/python -m bench.run_all
+
+clean-demo:
+	rm -rf $(CORRIDOR_VAR)

@@ -1,0 +1,137 @@
+"""Shared fixtures: a real key agent, the fixed cast, and signed-in staff clients.
+
+The cast (as in Healthchecks' alice/bob/charlie): in the "north" organisation a
+case worker (alice), her colleague (bob), a coordinator, an operator, a legal
+officer, a finance officer, an administrator and an auditor; in "partner" a case
+worker (charlie) and a coordinator. Every view is tried with each.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("CORRIDOR_TESTING", "1")
+os.environ.setdefault("CORRIDOR_VAR", tempfile.mkdtemp(prefix="corridor-test-var-"))
+
+import pytest  # noqa: E402
+from django.contrib.auth.hashers import Argon2PasswordHasher  # noqa: E402
+
+
+class FastArgon2(Argon2PasswordHasher):
+    """Argon2id with tiny costs, for tests only (SecureDrop's `insecure_scrypt`)."""
+
+    algorithm = "argon2"
+    time_cost = 1
+    memory_cost = 64
+    parallelism = 1
+
+
+@pytest.fixture(scope="session")
+def keyd_agent(tmp_path_factory):
+    from corridor.keyd.testing import running_agent
+
+    with running_agent(tmp_path_factory.mktemp("keyd"), unwrap_limit=10**7,
+                       log_origin="corridor.test/audit") as agent:
+        yield agent
+
+
+@pytest.fixture(autouse=True)
+def _corridor_test_settings(settings, keyd_agent, tmp_path):
+    settings.PASSWORD_HASHERS = ["conftest.FastArgon2"]
+    settings.CORRIDOR_KEYD_SOCKET = keyd_agent.socket_path
+    settings.CORRIDOR_KEYSTORE = keyd_agent.keystore_path
+    settings.CORRIDOR_BLOB_DIR = tmp_path / "blobs"
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    if keyd_agent.agent.sealed:
+        keyd_agent.agent.unseal_passphrase(keyd_agent.passphrase)
+    from corridor.crypto import context
+
+    with context.acting_as("system:test"):
+        yield
+
+
+@pytest.fixture
+def fresh_agent(tmp_path, settings):
+    """A private agent for tests that seal, trip ceilings or rotate keys."""
+    from corridor.keyd.testing import running_agent
+
+    with running_agent(tmp_path, log_origin="corridor.test/audit") as agent:
+        settings.CORRIDOR_KEYD_SOCKET = agent.socket_path
+        settings.CORRIDOR_KEYSTORE = agent.keystore_path
+        yield agent
+
+
+def _org(slug: str, name: str, prefix: str):
+    from corridor.accounts.services import organisation_create
+
+    return organisation_create(actor="system:test", name=name, slug=slug, code_prefix=prefix)
+
+
+def _user(org, username: str, role: str):
+    from corridor.accounts.services import user_create
+
+    user, device = user_create(actor="system:test", organisation=org, username=username, role=role,
+                               password="a long test password 1", display_name=username.title())
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return user
+
+
+@pytest.fixture
+def org(db):
+    return _org("north", "North", "K")
+
+
+@pytest.fixture
+def other_org(db):
+    return _org("partner", "Partner", "P")
+
+
+@pytest.fixture
+def cast(org, other_org):
+    from types import SimpleNamespace
+
+    from corridor.accounts.permissions import Role
+
+    return SimpleNamespace(
+        alice=_user(org, "alice", Role.CASE_WORKER),
+        bob=_user(org, "bob", Role.CASE_WORKER),
+        coordinator=_user(org, "cora", Role.COORDINATOR),
+        coordinator2=_user(org, "colin", Role.COORDINATOR),
+        operator=_user(org, "otto", Role.OPERATOR),
+        legal=_user(org, "lena", Role.LEGAL),
+        finance=_user(org, "fiona", Role.FINANCE),
+        finance2=_user(org, "felix", Role.FINANCE),
+        admin=_user(org, "ada", Role.ADMIN),
+        auditor=_user(org, "audrey", Role.AUDITOR),
+        charlie=_user(other_org, "charlie", Role.CASE_WORKER),
+        partner_coordinator=_user(other_org, "pat", Role.COORDINATOR),
+        org=org,
+        other_org=other_org,
+    )
+
+
+@pytest.fixture
+def staff_client(client):
+    """`staff_client(user)` → a test client signed in with password and second factor."""
+    import time
+
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from corridor.accounts.services import totp_device
+
+    def make(user):
+        c = Client()
+        c.force_login(user, backend="corridor.accounts.backends.ThrottledBackend")
+        session = c.session
+        session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
+        session["auth_time"] = time.time()
+        session["epoch"] = user.session_epoch
+        session.save()
+        assert SESSION_KEY in session and BACKEND_SESSION_KEY in session and HASH_SESSION_KEY in session
+        return c
+
+    return make

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from corridor.accounts.permissions import Role
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=64,
+                               widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
+    password = forms.CharField(label=_("Password"), max_length=512, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Six-digit code from your authenticator app"), max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "autofocus": True, "pattern": "[0-9 ]*"}),
+    )
+
+
+class UserCreateForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=64)
+    display_name = forms.CharField(label=_("Display name"), max_length=120, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    password = forms.CharField(label=_("Temporary password"), max_length=512, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                               help_text=_("At least 12 characters. Give it to the person in private."))
+
+
+class UserEditForm(forms.Form):
+    display_name = forms.CharField(label=_("Display name"), max_length=120, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+
+
+class PasswordChangeForm(forms.Form):
+    current = forms.CharField(label=_("Current password"), strip=False, widget=forms.PasswordInput)
+    new = forms.CharField(label=_("New password"), strip=False, widget=forms.PasswordInput,
+                          help_text=_("At least 12 characters."))

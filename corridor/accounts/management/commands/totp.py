@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django_otp.oath import TOTP
+
+from corridor.accounts.models import User
+from corridor.accounts.services import totp_device
+
+
+class Command(BaseCommand):
+    help = "Print the current six-digit sign-in code of a DEMO account, so the demo can be tried without a phone."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+
+    def handle(self, *args, username, **options):
+        user = User.objects.filter(username__iexact=username).first()
+        if user is None or not user.is_demo:
+            raise CommandError("Only demo accounts have codes printed here.")
+        device = totp_device(user)
+        self.stdout.write(str(TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()).zfill(6))

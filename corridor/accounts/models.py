@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from corridor.accounts.permissions import Perm, Role, has_perm
+
+
+class Organisation(models.Model):
+    """One organisation of the network this installation serves.
+
+    The intake public key lets anonymous submissions be sealed while the server is
+    sealed; its private half exists only wrapped by the root key.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(unique=True, max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    code_prefix = models.CharField(
+        _("pseudonym prefix"), max_length=3, default="K",
+        help_text=_("Letter that starts the pseudonym codes of this organisation's people."),
+    )
+    intake_public_key = models.BinaryField(null=True, editable=False)
+    intake_private_key = models.ForeignKey(
+        "crypto.DataKey", null=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str) -> User:
+        return self.get(username__iexact=username)
+
+
+class User(AbstractBaseUser):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(_("username"), max_length=64, unique=True)
+    display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="users")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    language = models.CharField(_("language"), max_length=5, default="ru")
+    # Bumping the epoch ends every session of this account ("end all my sessions").
+    session_epoch = models.PositiveIntegerField(default=0)
+    is_demo = models.BooleanField(default=False, editable=False)
+    created = models.DateTimeField(default=timezone.now)
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def principal(self) -> str:
+        """How this account is named to the key agent and in the audit log."""
+        return f"user:{self.id}"
+
+    def can(self, perm: Perm | str) -> bool:
+        return has_perm(self, Perm(perm))
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+
+class LoginThrottle(models.Model):
+    """Failed-login counter per submitted username, stored as a keyed hash.
+
+    Keyed by what was typed, not by the client address: no IP is ever stored, and
+    unknown usernames are throttled exactly like real ones, so the lock-out itself
+    reveals nothing about which accounts exist.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True)
+    updated = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import base64
+import io
+import time
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from corridor.accounts import services
+from corridor.accounts.forms import (
+    CodeForm,
+    LoginForm,
+    PasswordChangeForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from corridor.accounts.models import User
+from corridor.accounts.permissions import Perm
+from corridor.accounts.selectors import get_user_for_admin, users_for_admin
+from corridor.web.decorators import require_perm
+
+PENDING_SECONDS = 300
+GENERIC_FAILURE = gettext_lazy(
+    "The username, password or code is not right, or the account is locked for a while."
+)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        if services.login_locked(username):
+            form.add_error(None, GENERIC_FAILURE)
+        else:
+            user = authenticate(request, username=username, password=form.cleaned_data["password"])
+            if user is None:
+                known = User.objects.filter(username__iexact=username.strip()).first()
+                services.login_failed(username, known)
+                form.add_error(None, GENERIC_FAILURE)
+            else:
+                request.session.cycle_key()
+                request.session["pending_uid"] = str(user.pk)
+                request.session["pending_name"] = username
+                request.session["pending_at"] = time.time()
+                return redirect("accounts:code")
+    return render(request, "accounts/login.html", {"form": form})
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    uid = request.session.get("pending_uid")
+    if not uid or time.time() - request.session.get("pending_at", 0) > PENDING_SECONDS:
+        return None
+    return User.objects.filter(pk=uid, is_active=True).first()
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def code_view(request: HttpRequest) -> HttpResponse:
+    user = _pending_user(request)
+    if user is None:
+        messages.info(request, _("Please sign in again."))
+        return redirect("accounts:login")
+    device = services.totp_device(user)
+    username = request.session.get("pending_name", user.username)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.login_locked(username):
+            form.add_error(None, GENERIC_FAILURE)
+        elif services.totp_verify(user=user, device=device, code=form.cleaned_data["code"]):
+            for key in ("pending_uid", "pending_name", "pending_at"):
+                request.session.pop(key, None)
+            login(request, user, backend="corridor.accounts.backends.ThrottledBackend")
+            otp_login(request, device)
+            request.session["auth_time"] = time.time()
+            request.session["epoch"] = user.session_epoch
+            request.session["django_language"] = user.language
+            services.login_succeeded(username, user)
+            return redirect("web:dashboard")
+        else:
+            services.login_failed(username, user)
+            form.add_error(None, GENERIC_FAILURE)
+    context = {"form": form, "enrol": not device.confirmed}
+    if not device.confirmed:
+        context["qr"] = _qr_svg(device.config_url)
+        context["secret"] = base64.b32encode(device.bin_key).decode()
+    return render(request, "accounts/code.html", context)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("accounts:login")
+
+
+@require_http_methods(["GET", "POST"])
+def security_view(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not request.user.check_password(form.cleaned_data["current"]):
+            form.add_error("current", _("This is not your current password."))
+        else:
+            try:
+                services.user_set_password(actor=request.user, user=request.user, password=form.cleaned_data["new"])
+            except Exception as exc:  # ValidationError from the password validators
+                for message in getattr(exc, "messages", [str(exc)]):
+                    form.add_error("new", message)
+            else:
+                messages.success(request, _("Password changed. Please sign in again."))
+                return redirect("accounts:login")
+    return render(request, "accounts/security.html", {"form": form})
+
+
+@require_POST
+def end_sessions_view(request: HttpRequest) -> HttpResponse:
+    services.end_all_sessions(actor=request.user, user=request.user)
+    logout(request)
+    messages.success(request, _("All your sessions have ended, this one included."))
+    return redirect("accounts:login")
+
+
+@require_perm(Perm.MANAGE_USERS)
+def user_list(request: HttpRequest) -> HttpResponse:
+    users = users_for_admin(request.user)
+    return render(request, "accounts/user_list.html", {"users": users})
+
+
+@require_perm(Perm.MANAGE_USERS)
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, _device = services.user_create(
+                actor=request.user, organisation=request.user.organisation, **form.cleaned_data
+            )
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+        except Exception as exc:
+            for message in getattr(exc, "messages", [str(exc)]):
+                form.add_error("password", message)
+        else:
+            messages.success(request, _("Account created. The person sets up their authenticator at first sign-in."))
+            return redirect("accounts:user_detail", user_id=user.pk)
+    return render(request, "accounts/user_form.html", {"form": form, "creating": True})
+
+
+@require_perm(Perm.MANAGE_USERS)
+@require_http_methods(["GET", "POST"])
+def user_detail(request: HttpRequest, user_id) -> HttpResponse:
+    target = get_user_for_admin(request.user, user_id)
+    initial = {"display_name": target.display_name, "role": target.role, "is_active": target.is_active}
+    form = UserEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(actor=request.user, user=target, **form.cleaned_data)
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("accounts:user_detail", user_id=target.pk)
+    return render(request, "accounts/user_form.html", {"form": form, "target": target})
+
+
+@require_perm(Perm.MANAGE_USERS)
+@require_POST
+def user_reset_totp(request: HttpRequest, user_id) -> HttpResponse:
+    target = get_user_for_admin(request.user, user_id)
+    services.user_reset_totp(actor=request.user, user=target)
+    messages.success(request, _("The second factor was reset; the person enrols a new one at next sign-in."))
+    return redirect(reverse("accounts:user_detail", args=[target.pk]))

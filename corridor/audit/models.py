@@ -1,0 +1,53 @@
+"""The append-only audit and custody log.
+
+Each entry is a leaf of an RFC 9162 Merkle tree. `AuditHead` (one row) holds the
+tree size and the compact range so appends are O(1); `AuditNode` keeps every
+perfect-subtree hash so inclusion and consistency proofs need one query. Entries
+hold codes, pseudonymous ids and hashes, never names or content.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    seq = models.BigIntegerField(primary_key=True)
+    ts_us = models.BigIntegerField(help_text="UTC microseconds since the epoch")
+    code = models.PositiveIntegerField(db_index=True)
+    actor = models.CharField(max_length=64, blank=True)
+    organisation = models.CharField(max_length=36, blank=True, db_index=True)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    data = models.JSONField(default=dict)
+    leaf_hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+
+class AuditNode(models.Model):
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "index"], name="audit_node_unique")]
+
+
+class AuditHead(models.Model):
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    size = models.BigIntegerField(default=0)
+    compact = models.BinaryField(default=b"")
+    root = models.BinaryField(max_length=32, default=b"")
+
+
+class Checkpoint(models.Model):
+    size = models.BigIntegerField(unique=True)
+    root = models.BinaryField(max_length=32)
+    note = models.TextField(help_text="C2SP signed note")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["size"]

@@ -1,0 +1,160 @@
+"""Writing to the audit log: always inside the caller's transaction.
+
+`record()` must run inside `transaction.atomic()`, in the same transaction as the
+change it describes: if the change rolls back, so does its entry, and an entry can
+never exist for a change that did not happen. The head row is locked for the
+append, which serialises writers and keeps sequence numbers gap-free.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from enum import IntEnum
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from corridor.audit import merkle
+from corridor.audit.checkpoint import Checkpoint as CheckpointNote
+from corridor.audit.checkpoint import sign_checkpoint
+from corridor.audit.models import AuditEntry, AuditHead, AuditNode, Checkpoint
+
+log = logging.getLogger("corridor.audit")
+
+
+class AuditOutsideTransaction(RuntimeError):
+    pass
+
+
+def canonical_leaf(
+    *, seq: int, ts_us: int, code: int, actor: str, organisation: str,
+    object_type: str, object_id: str, data: dict[str, Any],
+) -> bytes:
+    """The exact bytes hashed into the tree: sorted-key compact JSON, ASCII only."""
+    body = {
+        "seq": seq, "ts": ts_us, "code": code, "actor": actor, "org": organisation,
+        "type": object_type, "id": object_id, "data": data,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _check_data(value: Any, path: str = "data") -> None:
+    # Floats do not round-trip exactly through every database's JSON type; the leaf
+    # must re-serialise to identical bytes, so only exact types are allowed.
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_data(item, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path}: keys must be strings")
+            _check_data(item, f"{path}.{key}")
+        return
+    raise TypeError(f"{path}: {type(value).__name__} is not allowed in audit data (use str or int)")
+
+
+def _actor_name(actor) -> str:
+    if actor is None:
+        return ""
+    if isinstance(actor, str):
+        return actor
+    return getattr(actor, "principal", str(actor))
+
+
+def record(
+    event: IntEnum, *, actor=None, organisation=None, obj=None,
+    object_type: str = "", object_id: str = "", **data: Any,
+) -> AuditEntry:
+    if not transaction.get_connection().in_atomic_block:
+        raise AuditOutsideTransaction("audit.record() must run inside the change's transaction")
+    _check_data(data)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(getattr(obj, "audit_id", obj.pk))
+    org = organisation if isinstance(organisation, str) else str(getattr(organisation, "pk", "") or "")
+    if not org and actor is not None and getattr(actor, "organisation_id", None):
+        org = str(actor.organisation_id)
+
+    head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+    seq = head.size
+    ts_us = time.time_ns() // 1000
+    leaf = canonical_leaf(
+        seq=seq, ts_us=ts_us, code=int(event), actor=_actor_name(actor), organisation=org,
+        object_type=object_type, object_id=object_id, data=data,
+    )
+    leaf_hash = merkle.leaf_hash(leaf)
+    entry = AuditEntry.objects.create(
+        seq=seq, ts_us=ts_us, code=int(event), actor=_actor_name(actor), organisation=org,
+        object_type=object_type, object_id=object_id, data=data, leaf_hash=leaf_hash,
+    )
+    compact = merkle.CompactRange.from_bytes(head.size, bytes(head.compact))
+    completed = compact.append(leaf_hash)
+    AuditNode.objects.bulk_create(
+        [AuditNode(level=level, index=index, hash=h) for level, index, h in completed]
+    )
+    head.size = compact.size
+    head.compact = compact.to_bytes()
+    head.root = compact.root()
+    head.save()
+    if head.size % settings.CORRIDOR_CHECKPOINT_EVERY == 0:
+        transaction.on_commit(_checkpoint_quietly)
+    return entry
+
+
+def _checkpoint_quietly() -> None:
+    try:
+        make_checkpoint()
+    except Exception as exc:  # sealed, or agent down: the periodic job will catch up
+        log.info("checkpoint deferred: %s", exc.__class__.__name__)
+
+
+def make_checkpoint() -> Checkpoint | None:
+    """Sign the current tree head with the agent's Ed25519 key (None if unchanged)."""
+    from corridor.crypto.keys import keyd
+
+    agent = keyd()
+    public_key, origin = agent.public_key()
+    with transaction.atomic():
+        head, _ = AuditHead.objects.get_or_create(id=1)
+        if head.size == 0 or Checkpoint.objects.filter(size=head.size).exists():
+            return None
+        body = CheckpointNote(origin=origin, size=head.size, root=bytes(head.root))
+        note = sign_checkpoint(
+            body, origin, lambda msg: agent.sign("system:audit", msg), public_key
+        )
+        return Checkpoint.objects.create(size=head.size, root=bytes(head.root), note=note)
+
+
+def latest_checkpoint() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-size").first()
+
+
+def fetch_nodes(coords: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Load the named perfect-subtree nodes in one query."""
+    if not coords:
+        return {}
+    from django.db.models import Q
+
+    query = Q()
+    for level, index in coords:
+        query |= Q(level=level, index=index)
+    return {
+        (n.level, n.index): bytes(n.hash)
+        for n in AuditNode.objects.filter(query).only("level", "index", "hash")
+    }
+
+
+def inclusion_proof(seq: int, size: int) -> list[bytes]:
+    nodes = fetch_nodes(merkle.nodes_needed_for_inclusion(seq, size))
+    return merkle.inclusion_proof(seq, size, lambda level, index: nodes[(level, index)])
+
+
+def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
+    nodes = fetch_nodes(merkle.nodes_needed_for_consistency(old_size, new_size))
+    return merkle.consistency_proof(old_size, new_size, lambda level, index: nodes[(level, index)])

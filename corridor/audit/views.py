@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from corridor.accounts.permissions import Perm
+from corridor.audit import events
+from corridor.audit.selectors import entries_for_auditor
+from corridor.audit.services import latest_checkpoint
+from corridor.web.decorators import require_perm
+
+
+@require_perm(Perm.VIEW_AUDIT)
+def log(request: HttpRequest) -> HttpResponse:
+    try:
+        code = int(request.GET.get("code", "") or 0)
+    except ValueError:
+        code = 0
+    page = Paginator(entries_for_auditor(request.user, code=code or None), 50).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "seq": e.seq, "when": datetime.fromtimestamp(e.ts_us / 1e6, tz=UTC), "event": events.label(e.code),
+            "code": e.code, "actor": e.actor, "object": f"{e.object_type} {e.object_id}".strip(), "data": e.data,
+        }
+        for e in page.object_list
+    ]
+    return render(request, "audit/log.html", {"page": page, "rows": rows, "code": code,
+                                              "checkpoint": latest_checkpoint()})
+
+
+@login_not_required
+def checkpoint_txt(request: HttpRequest) -> HttpResponse:
+    """The latest signed checkpoint, public on purpose: outside witnesses keep copies,
+    so the log cannot later be rewritten without the copies disagreeing."""
+    cp = latest_checkpoint()
+    if cp is None:
+        raise Http404
+    return HttpResponse(cp.note, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from corridor.keyd.client import KeydClient
+from corridor.keyd.errors import KeydError
+
+TICK_SECONDS = 60
+
+
+class Command(BaseCommand):
+    help = (
+        "Start the key agent (keyd) and the web server (gunicorn) together. Ctrl-C or SIGTERM "
+        "stops both cleanly. The agent starts sealed unless a passphrase file is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("CORRIDOR_BIND", "127.0.0.1:8000"),
+                            help="Address for the web server (default 127.0.0.1:8000).")
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("CORRIDOR_WORKERS", "2")),
+                            help="Number of web worker processes (default 2).")
+        parser.add_argument("--unseal-passphrase-file",
+                            help="Unseal the agent with the passphrase in this file (demo and tests).")
+
+    def handle(self, *args, bind, workers, unseal_passphrase_file, **options):
+        if not Path(settings.CORRIDOR_KEYSTORE).exists():
+            raise CommandError("No keystore yet. Run `corridor init` (or `make run` for a demo) first.")
+        socket_path = settings.CORRIDOR_KEYD_SOCKET
+        Path(socket_path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        Path(settings.CORRIDOR_KEYD_JOURNAL).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        keyd_proc = subprocess.Popen([
+            sys.executable, "-m", "corridor.keyd", "--socket", socket_path,
+            "--keystore", settings.CORRIDOR_KEYSTORE, "--journal", settings.CORRIDOR_KEYD_JOURNAL,
+            "--unwrap-limit", str(settings.CORRIDOR_UNWRAP_LIMIT),
+        ])
+        client = KeydClient(socket_path)
+        if not self._wait_for(client, keyd_proc):
+            keyd_proc.terminate()
+            raise CommandError("The key agent did not start; see the messages above.")
+        if unseal_passphrase_file:
+            try:
+                client.unseal_passphrase(Path(unseal_passphrase_file).read_text(encoding="utf-8").strip())
+            except KeydError as exc:
+                keyd_proc.terminate()
+                raise CommandError(f"Could not unseal: {exc}") from None
+        # No access log: gunicorn's would record client addresses and user agents.
+        web_proc = subprocess.Popen([
+            sys.executable, "-m", "gunicorn", "corridor.wsgi:application", "--bind", bind,
+            "--workers", str(workers), "--graceful-timeout", "10", "--timeout", "120",
+            "--error-logfile", "-", "--log-level", "warning",
+        ])
+        stop = threading.Event()
+
+        def on_signal(signum, frame):
+            stop.set()
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        state = "unsealed" if not client.status()["sealed"] else "SEALED — run `corridor unseal`"
+        self.stdout.write(self.style.SUCCESS(
+            f"Corridor is running ({state}).\n"
+            f"  Public intake: http://{bind}/\n  Staff sign-in: http://{bind}/staff/\n"
+            "Press Ctrl-C to stop."
+        ))
+        ticker = threading.Thread(target=self._tick, args=(stop,), daemon=True)
+        ticker.start()
+        while not stop.is_set():
+            if web_proc.poll() is not None or keyd_proc.poll() is not None:
+                self.stderr.write("A child process exited; stopping.")
+                break
+            stop.wait(0.5)
+        self._stop(web_proc, "web server")
+        self._stop(keyd_proc, "key agent")
+        client.close()
+        self.stdout.write("Stopped.")
+
+    def _wait_for(self, client: KeydClient, proc: subprocess.Popen) -> bool:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                return False
+            try:
+                client.status()
+                return True
+            except KeydError:
+                time.sleep(0.05)
+        return False
+
+    def _stop(self, proc: subprocess.Popen, name: str) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"The {name} did not stop in time; killing it.")
+                proc.kill()
+                proc.wait()
+
+    def _tick(self, stop: threading.Event) -> None:
+        """Periodic work: sign a checkpoint of the audit log, then the apps' jobs."""
+        from django.apps import apps
+        from django.db import close_old_connections
+        from django.utils.module_loading import import_string
+
+        from corridor.audit.services import make_checkpoint
+        from corridor.crypto.context import acting_as
+
+        while not stop.wait(TICK_SECONDS):
+            with acting_as("system:scheduler"):
+                for job in ["corridor.audit.services.make_checkpoint"] + [
+                    path for config in apps.get_app_configs() for path in getattr(config, "periodic", [])
+                ]:
+                    try:
+                        (make_checkpoint if job.endswith("make_checkpoint") else import_string(job))()
+                    except Exception as exc:  # sealed or transient: try again next tick
+                        self.stderr.write(f"periodic job {job} skipped: {exc.__class__.__name__}")
+                    finally:
+                        close_old_connections()

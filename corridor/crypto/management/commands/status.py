@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from corridor.audit.models import AuditHead
+from corridor.audit.services import latest_checkpoint
+from corridor.crypto.keys import keyd
+from corridor.keyd.errors import KeydError
+
+
+class Command(BaseCommand):
+    help = "Show whether the key agent runs and is sealed, the root key version, and the audit log's size."
+
+    def handle(self, *args, **options):
+        try:
+            status = keyd().status()
+        except KeydError:
+            status = None
+        if status is None:
+            self.stdout.write("Key agent:  not running")
+        else:
+            state = "SEALED" if status["sealed"] else "unsealed"
+            self.stdout.write(f"Key agent:  {state}" + (f" ({status['sealed_reason']})" if status.get("sealed_reason") else ""))
+            self.stdout.write(f"Unseal by:  {'passphrase' if status['mode'] == 'passphrase' else str(status['shares_needed']) + ' key shares'}")
+            self.stdout.write(f"Root key:   version {status['root_version']} (live: {status['root_versions']})")
+        self.stdout.write(f"Keystore:   {settings.CORRIDOR_KEYSTORE}")
+        head = AuditHead.objects.filter(id=1).first()
+        cp = latest_checkpoint()
+        self.stdout.write(f"Audit log:  {head.size if head else 0} entries; last signed checkpoint at "
+                          f"{cp.size if cp else 0}")

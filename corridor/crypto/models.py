@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class DataKey(models.Model):
+    """A 256-bit data key, stored only wrapped by the root key held in keyd.
+
+    One per person (and household members' records), one per evidence file, one per
+    intake contact. Destroying it (`wrapped=None`) erases every value encrypted under
+    it: the ciphertexts stay, but nothing can open them any more.
+    """
+
+    class Scope(models.TextChoices):
+        PERSON = "person"
+        FILE = "file"
+        CONTACT = "contact"
+        INTAKE = "intake"
+        ORGANISATION = "organisation"
+        DONOR = "donor"
+        OTHER = "other"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+    root_version = models.PositiveIntegerField()
+    wrapped = models.BinaryField(null=True)
+    created = models.DateTimeField(default=timezone.now)
+    destroyed = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["root_version"])]
+
+    def __str__(self) -> str:
+        return f"DataKey {self.id} v{self.version}"
+
+    @property
+    def is_destroyed(self) -> bool:
+        return self.wrapped is None
+
+    def wrap_ad(self) -> bytes:
+        """Associated data for wrapping: the key cannot be moved to another record,
+        organisation or version without the unwrap failing."""
+        org = str(self.organisation_id) if self.organisation_id else "-"
+        parts = ["corridor/datakey/v1", str(self.id), self.scope, org, str(self.version)]
+        return "\x00".join(parts).encode("utf-8")

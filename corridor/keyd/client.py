@@ -1,0 +1,204 @@
+"""Client used by the web workers to talk to keyd.
+
+One persistent connection per thread (and per process: a connection inherited
+across fork() is never reused, since two processes reading one socket could
+receive each other's unwrapped keys).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from .errors import KeydError, KeydUnavailable, error_from_code
+from .protocol import decode_body, encode_frame, read_body
+
+# Ops that must not be sent twice if the connection dies after sending.
+_NO_RETRY_AFTER_SEND = frozenset({"rotate_root", "retire_root", "unseal_share"})
+
+
+def _e(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+_d = base64.b64decode
+
+
+@dataclass(eq=False)
+class _Conn:
+    sock: socket.socket
+    rfile: BinaryIO
+
+    def close(self) -> None:
+        try:
+            self.rfile.close()
+        finally:
+            self.sock.close()
+
+
+class KeydClient:
+    def __init__(self, socket_path: str | os.PathLike[str], timeout: float = 5.0) -> None:
+        self.socket_path = os.fspath(socket_path)
+        self.timeout = timeout
+        self._local = threading.local()
+        self._all: set[_Conn] = set()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    # ------------------------------------------------------------ transport
+
+    def _connect(self) -> _Conn:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.socket_path)
+        except (OSError, TimeoutError) as exc:
+            sock.close()
+            raise KeydUnavailable(f"cannot connect to keyd at {self.socket_path}: {exc.strerror or exc}") from None
+        conn = _Conn(sock, sock.makefile("rb", buffering=65536))
+        self._local.conn = conn
+        with self._lock:
+            self._all.add(conn)
+        return conn
+
+    def _drop(self, conn: _Conn) -> None:
+        if getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
+        with self._lock:
+            self._all.discard(conn)
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+    def _get(self) -> _Conn:
+        if self._pid != os.getpid():
+            self._after_fork()
+        conn: _Conn | None = getattr(self._local, "conn", None)
+        return conn if conn is not None else self._connect()
+
+    def _after_fork(self) -> None:
+        # The parent's connections (and maybe a lock one of its threads held)
+        # were copied into this process: close our copies, never use them.
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        inherited, self._all = self._all, set()
+        self._local = threading.local()
+        for conn in inherited:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def _call(self, request: dict[str, Any]) -> dict[str, Any]:
+        frame = encode_frame(request)
+        for attempt in (0, 1):
+            conn = self._get()
+            try:
+                conn.sock.sendall(frame)
+            except OSError as exc:  # broken pipe: keyd restarted; reconnect once
+                self._drop(conn)
+                if attempt == 0:
+                    continue
+                raise KeydUnavailable(f"keyd connection failed: {exc}") from None
+            try:
+                body = read_body(conn.rfile)
+            except ConnectionResetError:  # keyd hung up with our request unread
+                body = None
+            except (OSError, EOFError, KeydError) as exc:
+                self._drop(conn)  # the stream position is unknown now
+                raise KeydUnavailable(f"keyd did not answer: {exc or 'timeout'}") from None
+            if body is None:
+                self._drop(conn)
+                if attempt == 0 and request.get("op") not in _NO_RETRY_AFTER_SEND:
+                    continue
+                raise KeydUnavailable("keyd closed the connection (is this uid allowed to connect?)")
+            response = decode_body(body)
+            if response.get("ok") is True:
+                return response
+            raise error_from_code(str(response.get("error")), str(response.get("message", "")))
+        raise KeydUnavailable("keyd connection failed")  # pragma: no cover
+
+    def close(self) -> None:
+        """Close every connection this client opened (in any thread)."""
+        with self._lock:
+            conns, self._all = list(self._all), set()
+        for conn in conns:
+            try:
+                conn.close()
+            except OSError:
+                pass
+        self._local = threading.local()
+
+    def __enter__(self) -> KeydClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ operations
+
+    @staticmethod
+    def _status(response: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in response.items() if k != "ok"}
+
+    def status(self) -> dict[str, Any]:
+        return self._status(self._call({"op": "status"}))
+
+    def unseal_passphrase(self, passphrase: str) -> dict[str, Any]:
+        return self._status(self._call({"op": "unseal_passphrase", "passphrase": passphrase}))
+
+    def unseal_share(self, share: str) -> dict[str, Any]:
+        return self._status(self._call({"op": "unseal_share", "share": share}))
+
+    def seal(self, reason: str = "") -> dict[str, Any]:
+        return self._status(self._call({"op": "seal", "reason": reason}))
+
+    def wrap(self, principal: str, items: list[tuple[bytes, bytes]]) -> tuple[int, list[bytes]]:
+        """Wrap (key, ad) pairs under the current root; returns (root_version, wrapped blobs)."""
+        r = self._call({"op": "wrap", "principal": principal,
+                        "items": [{"key": _e(k), "ad": _e(ad)} for k, ad in items]})
+        return r["root_version"], [_d(w) for w in r["wrapped"]]
+
+    def unwrap(self, principal: str, items: list[tuple[bytes, bytes, int]]) -> list[bytes]:
+        """Unwrap (wrapped, ad, root_version) triples; all succeed or UnwrapFailed is raised."""
+        r = self._call({"op": "unwrap", "principal": principal,
+                        "items": [{"wrapped": _e(w), "ad": _e(ad), "root_version": v} for w, ad, v in items]})
+        return [_d(k) for k in r["keys"]]
+
+    def rewrap(self, principal: str, items: list[tuple[bytes, bytes, int]]) -> tuple[int, list[bytes]]:
+        """Move (wrapped, ad, root_version) triples to the current root without exposing keys."""
+        r = self._call({"op": "rewrap", "principal": principal,
+                        "items": [{"wrapped": _e(w), "ad": _e(ad), "root_version": v} for w, ad, v in items]})
+        return r["root_version"], [_d(w) for w in r["wrapped"]]
+
+    def blind_index(self, principal: str, kind: str, values: list[bytes]) -> list[bytes]:
+        r = self._call({"op": "blind_index", "principal": principal, "kind": kind,
+                        "values": [_e(v) for v in values]})
+        return [_d(i) for i in r["indexes"]]
+
+    def hpke_open(self, principal: str, private_key: tuple[bytes, bytes, int], ciphertext: bytes,
+                  info: bytes) -> bytes:
+        """HPKE-decrypt with an X25519 private key given as (wrapped, ad, root_version)."""
+        wrapped, ad, version = private_key
+        r = self._call({"op": "hpke_open", "principal": principal,
+                        "private_key": {"wrapped": _e(wrapped), "ad": _e(ad), "root_version": version},
+                        "ciphertext": _e(ciphertext), "info": _e(info)})
+        return _d(r["plaintext"])
+
+    def sign(self, principal: str, message: bytes) -> bytes:
+        return _d(self._call({"op": "sign", "principal": principal, "message": _e(message)})["signature"])
+
+    def public_key(self) -> tuple[bytes, str]:
+        r = self._call({"op": "public_key"})
+        return _d(r["public_key"]), r["log_origin"]
+
+    def rotate_root(self) -> dict[str, Any]:
+        return self._status(self._call({"op": "rotate_root"}))
+
+    def retire_root(self, version: int) -> dict[str, Any]:
+        return self._status(self._call({"op": "retire_root", "version": version}))

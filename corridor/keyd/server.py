@@ -1,0 +1,242 @@
+"""The keyd process: a threaded Unix-socket server in front of `Agent`.
+
+Access control is the kernel's: the socket is 0600 in a directory nobody else
+may write to (so the socket cannot be swapped for an impostor that collects
+keys to wrap), and every connection's peer uid (SO_PEERCRED, which the peer
+cannot forge) must be in the allowed set before a single byte is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import resource
+import selectors
+import signal
+import socket
+import stat
+import struct
+import sys
+import threading
+from collections.abc import Collection, Sequence
+
+from .agent import Agent
+from .errors import BadRequest
+from .journal import Journal
+from .keystore import load_keystore
+from .protocol import decode_body, encode_frame, error, read_body
+
+__all__ = ["Agent", "KeydServer", "check_socket_dir", "main", "peer_allowed", "peer_credentials"]
+
+_UMASK_LOCK = threading.Lock()
+
+
+def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
+    """(pid, uid, gid) of the process at the other end, as recorded by the kernel."""
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    pid, uid, gid = struct.unpack("3i", creds)
+    return pid, uid, gid
+
+
+def peer_allowed(uid: int, allowed: Collection[int]) -> bool:
+    return uid in allowed
+
+
+def check_socket_dir(socket_path: str) -> None:
+    """Refuse a directory where another user could replace or pre-create our socket."""
+    directory = os.path.dirname(os.path.abspath(socket_path))
+    st = os.stat(directory)
+    if st.st_mode & stat.S_IWOTH:
+        raise ValueError(f"socket directory {directory} is world-writable; use a private directory")
+    if st.st_uid not in (os.getuid(), 0):
+        raise ValueError(f"socket directory {directory} is owned by uid {st.st_uid}, not by us or root")
+
+
+def _clear_stale_socket(path: str) -> None:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(st.st_mode):
+        raise ValueError(f"{path} exists and is not a socket; refusing to remove it")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        os.unlink(path)  # left behind by a crashed keyd
+        return
+    finally:
+        probe.close()
+    raise ValueError(f"another process is already listening on {path}")
+
+
+class KeydServer:
+    def __init__(self, socket_path: str | os.PathLike[str], agent: Agent,
+                 allowed_uids: Collection[int] | None = None) -> None:
+        self.socket_path = os.fspath(socket_path)
+        self.agent = agent
+        self.allowed_uids = frozenset(allowed_uids) if allowed_uids is not None else frozenset({os.getuid()})
+        check_socket_dir(self.socket_path)
+        _clear_stale_socket(self.socket_path)
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with _UMASK_LOCK:  # umask is process-wide: keep the window tiny
+            old = os.umask(0o177)
+            try:
+                self._listener.bind(self.socket_path)
+            finally:
+                os.umask(old)
+        os.chmod(self.socket_path, 0o600)
+        self._inode = os.stat(self.socket_path).st_ino
+        self._listener.listen(128)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.serve_forever, name="keyd-accept", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def serve_forever(self) -> None:
+        with selectors.DefaultSelector() as sel:
+            sel.register(self._listener, selectors.EVENT_READ)
+            sel.register(self._wake_r, selectors.EVENT_READ)
+            while not self._closed:
+                for key, _ in sel.select():
+                    if key.fileobj is self._wake_r or self._closed:
+                        return
+                    try:
+                        conn, _ = self._listener.accept()
+                    except OSError:
+                        continue
+                    with self._lock:
+                        if self._closed:
+                            conn.close()
+                            return
+                        self._conns.add(conn)
+                    threading.Thread(target=self._serve_conn, args=(conn,), name="keyd-conn", daemon=True).start()
+
+    def _serve_conn(self, conn: socket.socket) -> None:
+        rfile = None
+        try:
+            try:
+                _pid, uid, _gid = peer_credentials(conn)
+            except OSError:
+                return
+            if not peer_allowed(uid, self.allowed_uids):
+                return  # hang up without a word: a stranger learns nothing
+            rfile = conn.makefile("rb", buffering=65536)
+            handle = self.agent.handle
+            while True:
+                try:
+                    body = read_body(rfile)
+                except BadRequest as exc:  # oversized: the stream cannot be resynchronised
+                    conn.sendall(encode_frame(error(exc)))
+                    return
+                if body is None:
+                    return
+                try:
+                    response = handle(decode_body(body), uid)
+                except BadRequest as exc:
+                    response = error(exc)
+                try:
+                    frame = encode_frame(response)
+                except BadRequest as exc:
+                    frame = encode_frame(error(exc))
+                conn.sendall(frame)
+        except (OSError, EOFError):
+            pass
+        finally:
+            if rfile is not None:
+                rfile.close()
+            with self._lock:
+                self._conns.discard(conn)
+            conn.close()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            conns = list(self._conns)
+        self._wake_w.send(b"x")
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+        self._listener.close()
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)  # wakes the connection thread's blocking read
+            except OSError:
+                pass
+        try:
+            if os.stat(self.socket_path).st_ino == self._inode:  # only remove our own socket
+                os.unlink(self.socket_path)
+        except FileNotFoundError:
+            pass
+        self._wake_r.close()
+        self._wake_w.close()
+
+
+def _harden_process() -> None:
+    """Best effort: no core dumps, and no ptrace by same-uid processes (e.g. a hijacked worker)."""
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m corridor.keyd", description="Corridor key agent")
+    p.add_argument("--socket", required=True, help="Unix socket path (its directory must not be world-writable)")
+    p.add_argument("--keystore", required=True, help="keystore JSON file")
+    p.add_argument("--journal", help="append-only JSON-lines journal of key use")
+    p.add_argument("--unwrap-limit", type=int, default=6000, help="unwraps per principal per minute before sealing")
+    p.add_argument("--allow-uid", type=int, action="append", dest="allow_uids",
+                   help="uid allowed to connect (repeatable; default: our own uid)")
+    p.add_argument("--admin-uid", type=int, action="append", dest="admin_uids",
+                   help="uid allowed to rotate/retire roots (repeatable; default: any allowed uid)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _harden_process()
+    try:
+        keystore = load_keystore(args.keystore)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"keyd: cannot load keystore: {exc}") from None
+    journal = Journal(args.journal) if args.journal else None
+    try:
+        agent = Agent(keystore, unwrap_limit=args.unwrap_limit, journal=journal,
+                      admin_uids=set(args.admin_uids) if args.admin_uids else None)
+        server = KeydServer(args.socket, agent, allowed_uids=args.allow_uids)
+    except (OSError, ValueError) as exc:
+        if journal is not None:
+            journal.close()
+        raise SystemExit(f"keyd: {exc}") from None
+
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    server.start()
+    sys.stderr.write(f"keyd: listening on {server.socket_path} (sealed)\n")
+    sys.stderr.flush()
+    while not stop.wait(0.5):
+        pass
+    agent.seal("keyd shutting down")  # wipes key buffers and flushes the journal
+    server.shutdown()
+    if journal is not None:
+        journal.close()
+    return 0

@@ -1,0 +1,230 @@
+"""Django settings for Corridor, read from the environment (see docs/operations.md)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from corridor.conf import (
+    ImproperSetting,
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent
+DEBUG = env_bool("CORRIDOR_DEBUG", False)
+# pytest (>= 8.2) sets PYTEST_VERSION for the whole run, before settings are imported.
+TESTING = env_bool("CORRIDOR_TESTING", "PYTEST_VERSION" in os.environ)
+VAR_DIR = env_path("CORRIDOR_VAR", Path(tempfile.mkdtemp(prefix="corridor-test-")) if TESTING else Path.cwd() / "var")
+DEMO = env_bool("CORRIDOR_DEMO", False)
+
+# There is no insecure fallback: `corridor` creates var/secret-key on first run, and a
+# deployment passes CORRIDOR_SECRET_KEY or CORRIDOR_SECRET_KEY_FILE.
+_secret_file = VAR_DIR / "secret-key"
+try:
+    SECRET_KEY = env_str("CORRIDOR_SECRET_KEY")
+except ImproperSetting:
+    if _secret_file.exists():
+        SECRET_KEY = _secret_file.read_text(encoding="utf-8").strip()
+    elif TESTING:
+        SECRET_KEY = "test-only-" + "x" * 50
+    else:
+        raise ImproperSetting(
+            "CORRIDOR_SECRET_KEY is required (or run `corridor init` / `make run`, "
+            f"which writes {_secret_file})"
+        ) from None
+if len(SECRET_KEY) < 32:
+    raise ImproperSetting("CORRIDOR_SECRET_KEY must be at least 32 characters")
+
+ALLOWED_HOSTS = env_list("CORRIDOR_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+TLS = env_bool("CORRIDOR_TLS", False)
+CSRF_TRUSTED_ORIGINS = env_list("CORRIDOR_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "corridor.web",
+    "corridor.crypto",
+    "corridor.audit",
+    "corridor.accounts",
+    "corridor.intake",
+    "corridor.exposure",
+    "corridor.cases",
+    "corridor.housing",
+    "corridor.evidence",
+    "corridor.funds",
+    "corridor.reports",
+]
+
+MIDDLEWARE = [
+    "corridor.web.middleware.SecurityHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "corridor.web.middleware.LanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "corridor.accounts.middleware.SessionPolicyMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "corridor.accounts.middleware.StaffOnlyWithSecondFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "corridor.web.middleware.SealedMiddleware",
+]
+
+ROOT_URLCONF = "corridor.urls"
+WSGI_APPLICATION = "corridor.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "corridor.web.context.corridor",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": database_from_url(
+        "DATABASE_URL", env_str("DATABASE_URL", ""), sqlite_default=VAR_DIR / "corridor.sqlite3"
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["corridor.accounts.backends.ThrottledBackend"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+
+# Sessions: idle timeout by sliding expiry, absolute timeout enforced in
+# SessionPolicyMiddleware. `__Host-` requires Secure, so it is used behind TLS only.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env_int("CORRIDOR_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+SESSION_ABSOLUTE_SECONDS = env_int("CORRIDOR_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=300)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = TLS
+SESSION_COOKIE_NAME = "__Host-corridor" if TLS else "corridor"
+CSRF_COOKIE_SECURE = TLS
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_NAME = "__Host-csrf" if TLS else "csrftoken"
+CSRF_FAILURE_VIEW = "corridor.web.views.csrf_failure"
+LANGUAGE_COOKIE_NAME = "corridor_lang"
+LANGUAGE_COOKIE_SAMESITE = "Strict"
+LANGUAGE_COOKIE_SECURE = TLS
+LANGUAGE_COOKIE_HTTPONLY = True
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TLS else None
+SECURE_SSL_REDIRECT = TLS and env_bool("CORRIDOR_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 63072000 if TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = TLS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Uploads: nothing larger than this is held in memory; the hard limits are enforced
+# per feature while streaming, before the disk fills.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+# Corridor-specific
+CORRIDOR_KEYD_SOCKET = str(env_path("CORRIDOR_KEYD_SOCKET", VAR_DIR / "run" / "keyd.sock"))
+CORRIDOR_KEYSTORE = str(env_path("CORRIDOR_KEYSTORE", VAR_DIR / "keystore.json"))
+CORRIDOR_KEYD_JOURNAL = str(env_path("CORRIDOR_KEYD_JOURNAL", VAR_DIR / "log" / "keyd-unwraps.jsonl"))
+CORRIDOR_UNWRAP_LIMIT = env_int("CORRIDOR_UNWRAP_LIMIT", 6000, minimum=1)
+CORRIDOR_LOG_ORIGIN = env_str("CORRIDOR_LOG_ORIGIN", "corridor.local/audit")
+CORRIDOR_BLOB_DIR = env_path("CORRIDOR_BLOB_DIR", VAR_DIR / "blobs")
+CORRIDOR_LOGIN_MAX_FAILURES = env_int("CORRIDOR_LOGIN_MAX_FAILURES", 5, minimum=1)
+CORRIDOR_LOGIN_LOCK_SECONDS = env_int("CORRIDOR_LOGIN_LOCK_SECONDS", 15 * 60, minimum=1)
+CORRIDOR_CHECKPOINT_EVERY = env_int("CORRIDOR_CHECKPOINT_EVERY", 1000, minimum=1)
+
+OTP_TOTP_ISSUER = "Corridor"
+OTP_TOTP_TOLERANCE = 1
+
+# Logging: no request lines, no client addresses. Django's own request logger is kept
+# at ERROR and the formatter prints no `request` attributes.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"no_request": {"()": "corridor.web.logging.StripRequestFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_request"]}
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "corridor": {"handlers": ["console"], "level": env_str("CORRIDOR_LOG_LEVEL", "INFO"), "propagate": False},
+    },
+}
+
+if TESTING:
+    # Tests run against the real key agent started by conftest.py on a temporary socket.
+    CORRIDOR_CHECKPOINT_EVERY = 100_000

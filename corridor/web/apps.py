@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from corridor.accounts.permissions import Perm
+
+
+class WebConfig(AppConfig):
+    name = "corridor.web"
+    label = "web"
+    nav = [
+        (_("Dashboard"), "web:dashboard", None),
+        (_("Users"), "accounts:user_list", Perm.MANAGE_USERS),
+        (_("Keys"), "web:keys", Perm.SEAL),
+        (_("Audit log"), "audit:log", Perm.VIEW_AUDIT),
+    ]

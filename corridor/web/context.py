@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.conf import settings
+
+from corridor.web.registry import nav_for
+
+
+def corridor(request) -> dict:
+    user = getattr(request, "user", None)
+    staff = bool(user and user.is_authenticated and request.path.startswith("/staff/"))
+    return {
+        "nav_items": nav_for(user) if staff else [],
+        "is_demo": settings.DEMO,
+        "languages": settings.LANGUAGES,
+    }

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from corridor.web import views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("language/", views.set_language, name="set_language"),
+    path("keys/", views.keys_view, name="keys"),
+    path("keys/seal/", views.seal_now, name="seal"),
+    path("sealed/", views.sealed, name="sealed"),
+]

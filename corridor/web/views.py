@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles import finders
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from corridor.accounts.permissions import Perm
+from corridor.accounts.services import user_set_language
+from corridor.audit.events import CoreEvent
+from corridor.audit.services import record
+from corridor.crypto.keys import keyd
+from corridor.keyd.errors import KeydError
+from corridor.web.decorators import require_perm
+from corridor.web.registry import panels_for
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/dashboard.html", {"panels": panels_for(request)})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    lang = request.POST.get("language", "")
+    if lang in dict(settings.LANGUAGES):
+        request.session["django_language"] = lang
+        if request.user.is_authenticated:
+            user_set_language(user=request.user, language=lang)
+    target = request.POST.get("next") or "/staff/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/staff/"
+    return redirect(target)
+
+
+@require_perm(Perm.SEAL)
+def keys_view(request: HttpRequest) -> HttpResponse:
+    try:
+        status = keyd().status()
+    except KeydError:
+        status = None
+    return render(request, "web/keys.html", {"status": status})
+
+
+@require_POST
+@require_perm(Perm.SEAL)
+def seal_now(request: HttpRequest) -> HttpResponse:
+    """The panic button: seal the agent at once; nothing decrypts until a quorum unseals."""
+    keyd().seal(reason=f"sealed from the web by {request.user.principal}")
+    with transaction.atomic():
+        record(CoreEvent.SEALED, actor=request.user, organisation=request.user.organisation, via="web")
+    messages.warning(request, _("The server is sealed. Nothing can be decrypted until it is unsealed."))
+    return redirect("web:keys")
+
+
+def sealed(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/sealed.html", status=503)
+
+
+@login_not_required
+def static(request: HttpRequest, path: str) -> HttpResponse:
+    """Serve the app's own static files (no CDN, no collectstatic step needed)."""
+    found = finders.find(path)
+    if not found or ".." in path:
+        raise Http404
+    response = FileResponse(open(found, "rb"))  # noqa: SIM115 - FileResponse closes it
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@login_not_required
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "web/csrf_failure.html", status=403)
