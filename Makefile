@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export CORRIDOR_VAR ?= $(CURDIR)/var
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test lint check clean-demo bench
+.PHONY: run test install install-test lint check clean-demo bench messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,12 @@ bench: install-test
 
 clean-demo:
 	rm -rf $(CORRIDOR_VAR)
+
+# Extract and compile translations for one app (APP=intake) or all of them.
+APPS := $(if $(APP),$(APP),crypto accounts audit web intake exposure cases housing evidence funds reports)
+messages: install
+	@for app in $(APPS); do \
+	  (cd corridor/$$app && mkdir -p locale && CORRIDOR_TESTING=1 DJANGO_SETTINGS_MODULE=corridor.settings \
+	   ../../$(BIN)/django-admin makemessages -l ru -l en --no-obsolete -e html,txt,py,typ >/dev/null && \
+	   CORRIDOR_TESTING=1 DJANGO_SETTINGS_MODULE=corridor.settings ../../$(BIN)/django-admin compilemessages >/dev/null) || exit 1; \
+	done

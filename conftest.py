@@ -135,3 +135,89 @@ def staff_client(client):
         return c
 
     return make
+
+
+def make_session(user) -> str:
+    """A verified staff session in the database (password + TOTP already passed)."""
+    import time
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from corridor.accounts.services import totp_device
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "corridor.accounts.backends.ThrottledBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
+    store["auth_time"] = time.time()
+    store["epoch"] = user.session_epoch
+    store["django_language"] = user.language
+    store.save()
+    return store.session_key
+
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    import shutil
+
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        if os.environ.get("CORRIDOR_REQUIRE_BROWSER"):
+            pytest.fail("CORRIDOR_REQUIRE_BROWSER is set but Chromium is missing (apt-get install chromium)")
+        pytest.skip("Chromium is not installed on this machine (apt-get install chromium); CI runs these")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # tests make around it are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    # Playwright gives each launch a fresh, empty profile directory of its own.
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser(chromium, live_server, settings):
+    """`browser(javascript=True, user=None, lang="ru")` → a new page on the live server."""
+    contexts = []
+
+    def make(*, javascript: bool = True, user=None):
+        ctx = chromium.new_context(java_script_enabled=javascript, base_url=live_server.url,
+                                   viewport={"width": 1280, "height": 900})
+        if user is not None:
+            ctx.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": make_session(user),
+                              "url": live_server.url}])
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture
+def screenshot():
+    """`screenshot(page, "name")` saves test-artifacts/screenshots/name.png for review."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "test-artifacts" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        target = folder / f"{name}.png"
+        page.screenshot(path=str(target), full_page=True)
+        return target
+
+    return take

@@ -6,8 +6,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from django.utils.translation import gettext_lazy as _
-
 from corridor.conf import (
     ImproperSetting,
     database_from_url,
@@ -28,18 +26,17 @@ DEMO = env_bool("CORRIDOR_DEMO", False)
 # There is no insecure fallback: `corridor` creates var/secret-key on first run, and a
 # deployment passes CORRIDOR_SECRET_KEY or CORRIDOR_SECRET_KEY_FILE.
 _secret_file = VAR_DIR / "secret-key"
-try:
+if os.environ.get("CORRIDOR_SECRET_KEY") or os.environ.get("CORRIDOR_SECRET_KEY_FILE"):
     SECRET_KEY = env_str("CORRIDOR_SECRET_KEY")
-except ImproperSetting:
-    if _secret_file.exists():
-        SECRET_KEY = _secret_file.read_text(encoding="utf-8").strip()
-    elif TESTING:
-        SECRET_KEY = "test-only-" + "x" * 50
-    else:
-        raise ImproperSetting(
-            "CORRIDOR_SECRET_KEY is required (or run `corridor init` / `make run`, "
-            f"which writes {_secret_file})"
-        ) from None
+elif _secret_file.exists():
+    SECRET_KEY = _secret_file.read_text(encoding="utf-8").strip()
+elif TESTING:
+    SECRET_KEY = "test-only-" + "x" * 50
+else:
+    raise ImproperSetting(
+        "CORRIDOR_SECRET_KEY is required (or run `corridor init` / `make run`, "
+        f"which writes {_secret_file})"
+    )
 if len(SECRET_KEY) < 32:
     raise ImproperSetting("CORRIDOR_SECRET_KEY must be at least 32 characters")
 
@@ -171,8 +168,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LANGUAGE_CODE = "ru"
-LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Each app keeps its own locale/ directory; language names are shown in their own language.
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

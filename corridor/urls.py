@@ -9,9 +9,19 @@ staff = [
     path("", include("corridor.web.urls")),
     path("", include("corridor.accounts.urls")),
     path("audit/", include("corridor.audit.urls")),
+    path("intake/", include("corridor.intake.urls")),
+    path("exposure/", include("corridor.exposure.urls")),
+    path("cases/", include("corridor.cases.urls")),
+    path("housing/", include("corridor.housing.urls")),
+    path("evidence/", include("corridor.evidence.urls")),
+    path("funds/", include("corridor.funds.urls")),
+    path("reports/", include("corridor.reports.urls")),
 ]
 
 urlpatterns = [
     path("staff/", include(staff)),
+    path("transparency/", include("corridor.funds.public_urls")),
     re_path(r"^static/(?P<path>.+)$", web_views.static, name="static"),
+    # Public intake at the root: the form, the receipt pages, quick exit.
+    path("", include("corridor.intake.public_urls")),
 ]

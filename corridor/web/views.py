@@ -65,8 +65,10 @@ def sealed(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def static(request: HttpRequest, path: str) -> HttpResponse:
     """Serve the app's own static files (no CDN, no collectstatic step needed)."""
+    if ".." in path.split("/") or path.startswith("/") or "\x00" in path:
+        raise Http404
     found = finders.find(path)
-    if not found or ".." in path:
+    if not found:
         raise Http404
     response = FileResponse(open(found, "rb"))  # noqa: SIM115 - FileResponse closes it
     response["Cache-Control"] = "public, max-age=3600"
