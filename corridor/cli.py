@@ -22,6 +22,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("audit", "Check the whole audit log (`audit verify`) or sign a checkpoint (`audit checkpoint`)."),
     ("rotate-root", "Make a new root key and re-wrap every data key under it (data is not re-encrypted)."),
     ("totp", "Print the current sign-in code of a demo account (demo installations only)."),
+    ("backup", "Write an age-encrypted backup of the database, keystore and files."),
     ("migrate", "Create or update the database tables."),
 ]
 ALIASES = {"rotate-root": "rotate_root", "verify-bundle": "verify_bundle"}

@@ -67,6 +67,7 @@ class CoreEvent(IntEnum):
     CHECKPOINT_SIGNED = 1200
     AUDIT_VERIFIED = 1201
     DEMO_LOADED = 1300
+    BACKUP_WRITTEN = 1301
 
 
 register(CoreEvent, range(1000, 2000))
