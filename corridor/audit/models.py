@@ -28,12 +28,18 @@ class AuditEntry(models.Model):
 
 
 class AuditNode(models.Model):
-    level = models.PositiveSmallIntegerField()
-    index = models.BigIntegerField()
+    """A perfect-subtree hash, keyed by `node_key(level, index)` so the nodes of a
+    proof come back in one primary-key lookup."""
+
+    key = models.BigIntegerField(primary_key=True)
     hash = models.BinaryField(max_length=32)
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["level", "index"], name="audit_node_unique")]
+
+NODE_INDEX_BITS = 48
+
+
+def node_key(level: int, index: int) -> int:
+    return (level << NODE_INDEX_BITS) | index
 
 
 class AuditHead(models.Model):

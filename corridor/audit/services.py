@@ -20,7 +20,7 @@ from django.db import transaction
 from corridor.audit import merkle
 from corridor.audit.checkpoint import Checkpoint as CheckpointNote
 from corridor.audit.checkpoint import sign_checkpoint
-from corridor.audit.models import AuditEntry, AuditHead, AuditNode, Checkpoint
+from corridor.audit.models import AuditEntry, AuditHead, AuditNode, Checkpoint, node_key
 
 log = logging.getLogger("corridor.audit")
 
@@ -96,7 +96,7 @@ def record(
     compact = merkle.CompactRange.from_bytes(head.size, bytes(head.compact))
     completed = compact.append(leaf_hash)
     AuditNode.objects.bulk_create(
-        [AuditNode(level=level, index=index, hash=h) for level, index, h in completed]
+        [AuditNode(key=node_key(level, index), hash=h) for level, index, h in completed]
     )
     head.size = compact.size
     head.compact = compact.to_bytes()
@@ -139,15 +139,8 @@ def fetch_nodes(coords: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     """Load the named perfect-subtree nodes in one query."""
     if not coords:
         return {}
-    from django.db.models import Q
-
-    query = Q()
-    for level, index in coords:
-        query |= Q(level=level, index=index)
-    return {
-        (n.level, n.index): bytes(n.hash)
-        for n in AuditNode.objects.filter(query).only("level", "index", "hash")
-    }
+    wanted = {node_key(level, index): (level, index) for level, index in coords}
+    return {wanted[key]: bytes(h) for key, h in AuditNode.objects.filter(key__in=wanted).values_list("key", "hash")}
 
 
 def inclusion_proof(seq: int, size: int) -> list[bytes]:

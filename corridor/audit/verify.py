@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from corridor.audit import merkle
 from corridor.audit.checkpoint import CheckpointError, open_checkpoint
-from corridor.audit.models import AuditEntry, AuditHead, AuditNode, Checkpoint
+from corridor.audit.models import AuditEntry, AuditHead, AuditNode, Checkpoint, node_key
 from corridor.audit.services import canonical_leaf, consistency_proof, inclusion_proof
 
 CHUNK = 5000
@@ -45,7 +45,8 @@ class VerifyReport:
 
 
 def _leaf_nodes():
-    rows = AuditNode.objects.filter(level=0).order_by("index").values_list("index", "hash")
+    # Level-0 keys are the leaf indexes themselves (node_key(0, i) == i).
+    rows = AuditNode.objects.filter(key__lt=node_key(1, 0)).order_by("key").values_list("key", "hash")
     for index, h in rows.iterator(chunk_size=CHUNK):
         yield index, bytes(h)
 

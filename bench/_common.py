@@ -1,0 +1,43 @@
+"""Helpers shared by the benchmarks: a throw-away CORRIDOR_VAR and statistics."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import tempfile
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def django_setup(var: str | None = None) -> str:
+    """Point Corridor at a fresh data directory (or DATABASE_URL) and migrate."""
+    var = var or tempfile.mkdtemp(prefix="corridor-bench-")
+    os.environ["CORRIDOR_VAR"] = var
+    os.environ.setdefault("CORRIDOR_SECRET_KEY", "bench-" + "x" * 40)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "corridor.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return var
+
+
+def summary(name: str, samples_s: list[float]) -> str:
+    ordered = sorted(samples_s)
+    p50 = statistics.median(ordered)
+    p95 = ordered[int(len(ordered) * 0.95) - 1]
+    return f"{name}: n={len(ordered)} p50={p50 * 1e6:.0f} µs p95={p95 * 1e6:.0f} µs"
