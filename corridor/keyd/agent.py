@@ -32,6 +32,8 @@ from .protocol import b64d, b64e, error, ok
 from .wrapping import RESERVED_AD_PREFIX, Wrapper, hkdf32, make_wrapper
 
 BLIND_INDEX_INFO = b"corridor/blind-index/v1/"
+# One worker process may unwrap this many times the per-principal ceiling per minute.
+PROCESS_CEILING_FACTOR = 4
 MAX_KEY_LEN = 1024
 _SEALED_MSG = "keyd is sealed"
 HPKE_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
@@ -122,6 +124,11 @@ class Agent:
         self._admin = threading.RLock()  # serialises unseal/rotate/retire
         self._swap = threading.Lock()  # guards _state/_sealed_reason/_seal_gen transitions
         self._ceiling = Ceiling(unwrap_limit, clock)
+        # The principal is whatever the worker says; a hijacked worker could invent
+        # names to stay under the per-principal ceiling. Each worker is one process,
+        # identified by the kernel (SO_PEERCRED), so its total is capped as well.
+        self._process_ceiling = Ceiling(unwrap_limit * PROCESS_CEILING_FACTOR, clock)
+        self.peer = threading.local()
         self._ops: dict[str, Callable[[dict[str, Any], int | None], dict[str, Any]]] = {
             "status": lambda r, u: self.status(),
             "public_key": lambda r, u: self._public_key(),
@@ -225,6 +232,7 @@ class Agent:
             st.wipe()
             raise Sealed("keyd was sealed while unsealing")
         self._ceiling.reset()
+        self._process_ceiling.reset()
 
     def unseal_passphrase(self, passphrase: Any) -> dict[str, Any]:
         with self._admin:
@@ -337,9 +345,13 @@ class Agent:
             ) from None
 
     def _count(self, principal: str, n: int, ads: list[bytes], op: str) -> None:
-        if self._ceiling.add(principal, n):
+        pid = getattr(self.peer, "pid", None)
+        within_principal = self._ceiling.add(principal, n)
+        within_process = pid is None or self._process_ceiling.add(f"pid:{pid}", n)
+        if within_principal and within_process:
             return
-        reason = f"unwrap ceiling exceeded by {principal}"
+        reason = (f"unwrap ceiling exceeded by {principal}" if not within_principal
+                  else f"unwrap ceiling exceeded by process {pid} (last principal {principal})")
         self.journal.record(op, principal, n=n, ads=ads, ok=False)
         self.journal.record("ceiling", principal, n=n, reason=reason)
         self.seal(reason)

@@ -123,11 +123,12 @@ class KeydServer:
         rfile = None
         try:
             try:
-                _pid, uid, _gid = peer_credentials(conn)
+                pid, uid, _gid = peer_credentials(conn)
             except OSError:
                 return
             if not peer_allowed(uid, self.allowed_uids):
                 return  # hang up without a word: a stranger learns nothing
+            self.agent.peer.pid = pid  # this connection's thread: counted per process too
             rfile = conn.makefile("rb", buffering=65536)
             handle = self.agent.handle
             while True:
