@@ -34,8 +34,7 @@ def agent_for_command(*, passphrase: str | None = None, shares: list[str] | None
             if passphrase:
                 keys.keyd().unseal_passphrase(passphrase)
             elif shares:
-                for share in shares:
-                    keys.keyd().unseal_share(share)
+                _unseal_with_shares(keys.keyd().unseal_share, shares)
             else:
                 raise Sealed("the running key agent is sealed; run `corridor unseal` first")
         yield
@@ -56,8 +55,7 @@ def agent_for_command(*, passphrase: str | None = None, shares: list[str] | None
         if passphrase:
             agent.unseal_passphrase(passphrase)
         elif shares:
-            for share in shares:
-                agent.unseal_share(share)
+            _unseal_with_shares(agent.unseal_share, shares)
         else:
             raise Sealed("no key agent is running; give the passphrase or shares")
         yield
@@ -67,3 +65,10 @@ def agent_for_command(*, passphrase: str | None = None, shares: list[str] | None
         server.shutdown()
         journal.close()
         shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+def _unseal_with_shares(give, shares: list[str]) -> None:
+    """Give shares one at a time and stop as soon as the agent has a quorum."""
+    for share in shares:
+        if not give(share)["sealed"]:
+            return
