@@ -4,7 +4,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils import translation
 
-from corridor.keyd.errors import KeydUnavailable, Sealed
+from corridor.keyd.errors import CeilingTripped, KeydUnavailable, Sealed
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -70,7 +70,23 @@ class SealedMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, (Sealed, KeydUnavailable)):
+        if isinstance(exception, CeilingTripped):
+            _record_ceiling(request)
+        if isinstance(exception, (Sealed, KeydUnavailable, CeilingTripped)):
             return render(request, "web/sealed.html", {"unavailable": isinstance(exception, KeydUnavailable)},
                           status=503)
         return None
+
+
+def _record_ceiling(request) -> None:
+    """The agent sealed itself because this user unwrapped too many keys: keep it in
+    the audit log (in its own transaction; the request's own work is abandoned)."""
+    from django.db import transaction
+
+    from corridor.audit.events import CoreEvent
+    from corridor.audit.services import record
+
+    user = getattr(request, "user", None)
+    with transaction.atomic():
+        record(CoreEvent.UNWRAP_CEILING_TRIPPED, actor=user if getattr(user, "is_authenticated", False) else None,
+               path_name=getattr(getattr(request, "resolver_match", None), "view_name", "") or "")

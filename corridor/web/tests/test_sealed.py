@@ -75,3 +75,17 @@ def test_the_keys_page_shows_the_state(fresh_agent, cast, staff_client):
     c.get(reverse("web:keys") + "?lang=en")
     page = c.get(reverse("web:keys")).content.decode()
     assert "Unsealed" in page or "Распечатан" in page or "распечатан" in page
+
+
+def test_a_tripped_unwrap_ceiling_is_audited_and_shows_the_sealed_page(cast, rf):
+    from corridor.audit.events import CoreEvent
+    from corridor.audit.models import AuditEntry
+    from corridor.keyd.errors import CeilingTripped
+    from corridor.web.middleware import SealedMiddleware
+
+    request = rf.get("/staff/")
+    request.user = cast.alice
+    response = SealedMiddleware(lambda r: None).process_exception(request, CeilingTripped("too many"))
+    assert response.status_code == 503
+    entry = AuditEntry.objects.get(code=CoreEvent.UNWRAP_CEILING_TRIPPED)
+    assert entry.actor == cast.alice.principal
