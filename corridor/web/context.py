@@ -10,6 +10,13 @@ def corridor(request) -> dict:
     staff = bool(user and user.is_authenticated and request.path.startswith("/staff/"))
     return {
         "nav_items": nav_for(user) if staff else [],
+        "server_sealed": staff and _sealed(),
         "is_demo": settings.DEMO,
         "languages": settings.LANGUAGES,
     }
+
+
+def _sealed() -> bool:
+    from corridor.crypto.keys import is_sealed
+
+    return is_sealed()

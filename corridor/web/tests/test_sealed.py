@@ -89,3 +89,10 @@ def test_a_tripped_unwrap_ceiling_is_audited_and_shows_the_sealed_page(cast, rf)
     assert response.status_code == 503
     entry = AuditEntry.objects.get(code=CoreEvent.UNWRAP_CEILING_TRIPPED)
     assert entry.actor == cast.alice.principal
+
+
+def test_every_staff_page_warns_while_sealed(fresh_agent, cast, staff_client):
+    c = staff_client(cast.alice)
+    assert "sealed-banner" not in c.get("/staff/").content.decode()
+    fresh_agent.agent.seal("test")
+    assert "sealed-banner" in c.get("/staff/").content.decode()

@@ -38,3 +38,13 @@ def test_database_urls_are_parsed():
 
     db = database_from_url("DATABASE_URL", "postgres://u:p%40ss@db.local:6543/corridor", sqlite_default=None)
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == ("corridor", "u", "p@ss", "db.local", "6543")
+
+
+def test_behind_tls_the_session_cookie_is_host_prefixed_and_hsts_is_on(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORRIDOR_", "PYTEST", "DATABASE_URL"))}
+    env.update(CORRIDOR_VAR=str(tmp_path), CORRIDOR_SECRET_KEY="k" * 40, CORRIDOR_TLS="true",
+               DJANGO_SETTINGS_MODULE="corridor.settings")
+    code = ("from django.conf import settings as s; print(s.SESSION_COOKIE_NAME, s.SESSION_COOKIE_SECURE, "
+            "s.CSRF_COOKIE_NAME, s.SECURE_HSTS_SECONDS)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["__Host-corridor", "True", "__Host-csrf", "63072000"], out.stderr
