@@ -11,8 +11,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_backup_opens_only_with_the_identity_and_holds_db_and_keystore(tmp_path, settings, org):
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        pytest.skip("the SQLite snapshot path; PostgreSQL backups use pg_dump (docs/operations.md)")
     identity = pyrage.x25519.Identity.generate()
     out = tmp_path / "b.age"
     call_command("backup", "-r", str(identity.to_public()), "-o", str(out))
@@ -20,7 +18,8 @@ def test_a_backup_opens_only_with_the_identity_and_holds_db_and_keystore(tmp_pat
     assert b"keystore" not in data
     plain = pyrage.decrypt(data, [identity])
     names = tarfile.open(fileobj=io.BytesIO(plain)).getnames()
-    assert "corridor.sqlite3" in names and "keystore.json" in names
+    snapshot = "corridor.pgdump" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "corridor.sqlite3"
+    assert snapshot in names and "keystore.json" in names
     with pytest.raises(pyrage.DecryptError):
         pyrage.decrypt(data, [pyrage.x25519.Identity.generate()])
 

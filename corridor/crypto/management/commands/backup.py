@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         "Write an encrypted backup: a consistent snapshot of the SQLite database, the keystore and "
         "the encrypted file store, packed in a tar and encrypted with age to the given recipients "
         "(keep their identities offline). Everything inside is already ciphertext; the age layer "
-        "also hides structure and sizes. For PostgreSQL, see docs/operations.md (pg_dump | age)."
+        "also hides structure and sizes. On PostgreSQL the snapshot is taken with pg_dump."
     )
 
     def add_arguments(self, parser):
@@ -29,9 +30,6 @@ class Command(BaseCommand):
         parser.add_argument("--out", "-o", required=True, help="Where to write the .age file.")
 
     def handle(self, *args, recipient: list[str], out: str, **options):
-        if connection.vendor != "sqlite":
-            raise CommandError("This command backs up the embedded SQLite database; for PostgreSQL use "
-                               "pg_dump piped to age as shown in docs/operations.md.")
         try:
             recipients = [pyrage.x25519.Recipient.from_str(r.strip()) for r in recipient]
         except Exception:
@@ -40,16 +38,10 @@ class Command(BaseCommand):
         if target.exists():
             raise CommandError(f"{target} exists; refusing to overwrite a backup.")
         with tempfile.TemporaryDirectory(dir=settings.VAR_DIR / "tmp" if (settings.VAR_DIR / "tmp").exists() else None) as tmp:
-            snapshot = Path(tmp) / "corridor.sqlite3"
-            connection.ensure_connection()
-            dest = sqlite3.connect(snapshot)
-            with dest:
-                # SQLite's online-backup API: a consistent copy while the server keeps running.
-                connection.connection.backup(dest)
-            dest.close()
+            snapshot = _snapshot(Path(tmp))
             archive = Path(tmp) / "backup.tar"
             with tarfile.open(archive, "w") as tar:
-                tar.add(snapshot, arcname="corridor.sqlite3")
+                tar.add(snapshot, arcname=snapshot.name)
                 tar.add(settings.CORRIDOR_KEYSTORE, arcname="keystore.json")
                 blobs = Path(settings.CORRIDOR_BLOB_DIR)
                 if blobs.exists():
@@ -60,3 +52,31 @@ class Command(BaseCommand):
         with transaction.atomic():
             record(CoreEvent.BACKUP_WRITTEN, actor="system:cli", recipients=len(recipients))
         self.stdout.write(self.style.SUCCESS(f"Backup written to {target} for {len(recipients)} recipient(s)."))
+
+
+def _snapshot(folder: Path) -> Path:
+    """A consistent copy of the database while the server keeps running."""
+    if connection.vendor == "sqlite":
+        target = folder / "corridor.sqlite3"
+        connection.ensure_connection()
+        dest = sqlite3.connect(target)
+        with dest:
+            connection.connection.backup(dest)  # SQLite's online-backup API
+        dest.close()
+        return target
+    if connection.vendor == "postgresql":
+        target = folder / "corridor.pgdump"
+        db = connection.settings_dict
+        env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
+        command = ["pg_dump", "--format=custom", "--no-owner", f"--file={target}", "--dbname", db["NAME"]]
+        for flag, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
+            if db.get(key):
+                command += [flag, str(db[key])]
+        try:
+            result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
+        except FileNotFoundError:
+            raise CommandError("pg_dump is not installed (apt-get install postgresql-client).") from None
+        if result.returncode != 0:
+            raise CommandError(f"pg_dump failed: {result.stderr.strip()[:500]}")
+        return target
+    raise CommandError(f"Backups of {connection.vendor} databases are not supported.")
