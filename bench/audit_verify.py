@@ -19,13 +19,14 @@ from bench._common import django_setup, machine
 
 
 def build(entries: int, every: int, key, origin: str) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from django.db import transaction
+
     from corridor.audit import merkle
     from corridor.audit.checkpoint import Checkpoint as Note
     from corridor.audit.checkpoint import sign_checkpoint
     from corridor.audit.models import AuditEntry, AuditHead, AuditNode, Checkpoint, node_key
     from corridor.audit.services import canonical_leaf
-    from cryptography.hazmat.primitives import serialization
-    from django.db import transaction
 
     public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     compact = merkle.CompactRange()
