@@ -23,6 +23,12 @@ COMMANDS: list[tuple[str, str]] = [
     ("rotate-root", "Make a new root key and re-wrap every data key under it (data is not re-encrypted)."),
     ("totp", "Print the current sign-in code of a demo account (demo installations only)."),
     ("backup", "Write an age-encrypted backup of the database, keystore and files."),
+    ("verify-bundle", "Verify an evidence bundle offline: no server, no database needed."),
+    ("alerts", "Report missed safety check-ins and other open alerts (for cron; non-zero exit when any)."),
+    ("intake_retention", "Erase contacts that never became a case after the retention period (has --dry-run)."),
+    ("close_month", "Close a month of accounts; closed months can only be corrected by new entries."),
+    ("import_rates", "Import exchange rates with their dates from a CSV file."),
+    ("publish_report", "Publish the public transparency report for closed months."),
     ("migrate", "Create or update the database tables."),
 ]
 ALIASES = {"rotate-root": "rotate_root", "verify-bundle": "verify_bundle"}

@@ -86,7 +86,8 @@ def test_help_lists_every_command_in_plain_words(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["init", "serve", "unseal", "seal", "status", "demo", "createuser", "audit",
-                                     "rotate-root", "backup", "totp"])
+                                     "rotate-root", "backup", "totp", "verify-bundle", "alerts",
+                                     "intake_retention", "close_month", "import_rates", "publish_report"])
 def test_every_command_has_help(tmp_path, command):
     result = corridor(tmp_path / "var", command, "--help")
     assert result.returncode == 0, result.stderr

@@ -27,9 +27,15 @@ secrets = []
 passphrase = (Path(settings.VAR_DIR) / "demo-passphrase").read_text().strip()
 with agent_for_command(passphrase=passphrase), acting_as("system:test"):
     for p in Person.objects.select_related("data_key"):
-        secrets += [p.identity["name_cyrillic"], p.identity["name_latin"], p.phone, p.phone[2:], p.notes]
+        identity = p.identity if isinstance(p.identity, dict) else {}
+        secrets += [v for k, v in identity.items() if k.startswith("name") and isinstance(v, str)]
+        if isinstance(p.phone, str) and p.phone:
+            secrets += [p.phone, p.phone[2:]]
+        if isinstance(p.notes, str):
+            secrets.append(p.notes)
     for c in Case.objects.select_related("person__data_key")[:50]:
-        secrets.append(c.summary)
+        if isinstance(c.summary, str):
+            secrets.append(c.summary)
 print(json.dumps(secrets, ensure_ascii=False))
 """
 
