@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+"""Public pages under /transparency/ (each view is `login_not_required` on purpose)."""
+
+from django.urls import path
+
+from corridor.funds import public_views
+from corridor.reports import public_views as report_views
 
 app_name = "transparency"
-urlpatterns: list = []
+urlpatterns = [
+    path("", report_views.index, name="index"),
+    path("campaigns/", public_views.campaigns, name="campaigns"),
+    path("<slug:slug>/", report_views.report, name="report"),
+    path("<slug:slug>/<uuid:publication_id>/", report_views.report, name="publication"),
+    path("<slug:slug>/<uuid:publication_id>/report-<str:lang>.pdf", report_views.report_pdf, name="pdf"),
+]

@@ -1,4 +1,40 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from corridor.funds.views import books, donations, expenses, overview, people
 
 app_name = "funds"
-urlpatterns: list = []
+urlpatterns = [
+    path("", overview.index, name="index"),
+    path("months/", overview.months, name="months"),
+    path("months/<str:month>/close/", overview.month_close, name="month_close"),
+    path("export/", overview.export, name="export"),
+    path("donors/", people.donors, name="donors"),
+    path("donors/new/", people.donor_new, name="donor_new"),
+    path("donors/<uuid:donor_id>/", people.donor, name="donor"),
+    path("donors/<uuid:donor_id>/consent/", people.donor_consent, name="donor_consent"),
+    path("donors/<uuid:donor_id>/erase/", people.donor_erase_view, name="donor_erase"),
+    path("campaigns/", people.campaigns, name="campaigns"),
+    path("campaigns/new/", people.campaign_new, name="campaign_new"),
+    path("campaigns/<uuid:campaign_id>/", people.campaign, name="campaign"),
+    path("donations/", donations.donations, name="donations"),
+    path("donations/new/", donations.donation_new, name="donation_new"),
+    path("donations/<uuid:donation_id>/", donations.donation, name="donation"),
+    path("donations/<uuid:donation_id>/delete/", donations.donation_delete_view, name="donation_delete"),
+    path("donations/<uuid:donation_id>/correct/", donations.donation_correct_view, name="donation_correct"),
+    path("expenses/", expenses.expenses, name="expenses"),
+    path("expenses/new/", expenses.expense_new, name="expense_new"),
+    path("expenses/<uuid:expense_id>/", expenses.expense, name="expense"),
+    path("expenses/<uuid:expense_id>/approve/", expenses.expense_approve_view, name="expense_approve"),
+    path("expenses/<uuid:expense_id>/reject/", expenses.expense_reject_view, name="expense_reject"),
+    path("expenses/<uuid:expense_id>/delete/", expenses.expense_delete_view, name="expense_delete"),
+    path("expenses/<uuid:expense_id>/correct/", expenses.expense_correct_view, name="expense_correct"),
+    path("expenses/<uuid:expense_id>/receipt/", expenses.expense_receipt, name="expense_receipt"),
+    path("expenses/<uuid:expense_id>/receipt/upload/", expenses.expense_receipt_upload,
+         name="expense_receipt_upload"),
+    path("expenses/<uuid:expense_id>/link/", expenses.expense_link_view, name="expense_link"),
+    path("rates/", books.rates, name="rates"),
+    path("rates/<uuid:rate_id>/delete/", books.rate_delete_view, name="rate_delete"),
+    path("budgets/", books.budgets, name="budgets"),
+    path("budgets/new/", books.budget_new, name="budget_new"),
+    path("budgets/<uuid:budget_id>/", books.budget, name="budget"),
+]

@@ -146,7 +146,10 @@ def bounds(cell: Cell, policy: Policy, *, uniform: bool = False) -> tuple[int, i
     r = policy.rounding
     if r == 1:
         return cell.value, cell.value
-    return max(policy.threshold, cell.value - r // 2), cell.value - r // 2 + r - 1
+    low = cell.value - r // 2
+    if cell.value == _ceil_to(policy.threshold, r):
+        low = policy.threshold  # the lowest published value also stands for clamped counts
+    return max(policy.threshold, low), cell.value - r // 2 + r - 1
 
 
 def is_uniform(cells: Mapping[K, Cell]) -> bool:

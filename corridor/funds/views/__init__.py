@@ -1,0 +1,1 @@
+"""Staff pages of the funds app (thin views: parse, check access, call a service)."""

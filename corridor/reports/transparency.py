@@ -1,0 +1,179 @@
+"""Compute the public transparency report: money in, money out, programme figures.
+
+The result is a plain JSON-able dict (the snapshot a Publication stores): every
+figure in it has already passed disclosure control, amounts are rounded to whole
+units of the report currency, and the only names are those of donors who agreed
+to be named. Nothing in it comes from an encrypted field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Exists, Min, OuterRef
+from django.utils import timezone, translation
+
+from corridor.funds.budgeting import months_between
+from corridor.funds.ledger import converted, donations_in, spending_in, whole
+from corridor.funds.models import Category, Donation, Donor, Source
+from corridor.funds.rates import RateBook
+from corridor.reports.disclosure import Cell, Policy, publication_cutoff, publish_count
+
+SNAPSHOT_VERSION = 1
+# A month's category is shown on its own only when it adds up at least this many
+# payments; smaller ones are combined, so no single payment stands out.
+MIN_PAYMENTS = 3
+
+# Programme indicators: a person counts once they first reached any of the stages.
+JOURNEY = ["contacted", "vetting", "accepted", "leaving_region", "sheltered", "documents", "visa_asylum",
+           "departed", "resettled"]
+INDICATORS = [
+    ("contacted", "contacted"),
+    ("assisted", "accepted"),
+    ("left_region", "leaving_region"),
+    ("left_country", "departed"),
+    ("asylum", "resettled"),
+]
+
+
+class ReportError(ValueError):
+    """The report cannot be computed as asked (a translated message)."""
+
+
+def _after(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def _cell(cell_for) -> dict:
+    """A published cell with its label in both languages."""
+    labels = {}
+    cell: Cell | None = None
+    for lang in ("ru", "en"):
+        with translation.override(lang):
+            cell = cell_for()
+            labels[lang] = cell.label
+    assert cell is not None
+    return {"value": cell.value, "suppressed": cell.suppressed, "label": labels}
+
+
+def _money(amount: Decimal) -> str:
+    return str(whole(amount))
+
+
+def finance_figures(organisation, start: date, end: date, currency: str) -> dict:
+    book = RateBook(organisation, currency)
+    income = converted(donations_in(organisation, start, end), ["source"], book)
+    by_source = income.by(0)
+    spending = converted(spending_in(organisation, start, end), ["month", "category"], book)
+    by_category = spending.by(1)
+
+    months = []
+    for month in months_between(start, end):
+        shown: dict[str, str] = {}
+        combined, combined_n = Decimal(0), 0
+        for category in Category.values:
+            group = spending.groups.get((month, category))
+            if group is None or group.amount == 0:
+                continue
+            if group.count >= MIN_PAYMENTS:
+                shown[category] = _money(group.amount)
+            else:
+                combined += group.amount
+                combined_n += group.count
+        total = sum((g.amount for (m, _c), g in spending.groups.items() if m == month), Decimal(0))
+        months.append({"month": month.isoformat()[:7], "categories": shown,
+                       "combined": _money(combined) if combined_n else None, "total": _money(total)})
+
+    donations = donations_in(organisation, start, end)
+    private = donations.filter(source__in=[Source.INDIVIDUAL, Source.ANONYMOUS]).count()
+    # Named donors are few: test each for a donation in the period (donor_id index)
+    # instead of joining every donation of the period to the donors.
+    gave = Donation.objects.filter(donor=OuterRef("pk"), month__gte=start, month__lte=end)
+    named = (Donor.objects.filter(organisation=organisation, consent=Donor.Consent.NAMED, erased__isnull=True)
+             .exclude(public_name="").filter(Exists(gave)).values_list("kind", "public_name").distinct())
+    organisations = sorted({name for kind, name in named if kind == Donor.Kind.ORGANISATION}, key=str.casefold)
+    individuals = sorted({name for kind, name in named if kind == Donor.Kind.INDIVIDUAL}, key=str.casefold)
+    return {
+        "income": {
+            "total": _money(income.total()),
+            "by_source": [{"key": s, "amount": _money(by_source[s])} for s in Source.values if by_source.get(s)],
+        },
+        "donors": {"organisations": organisations, "individuals": individuals},
+        "private_donations": private,
+        "spending": {
+            "total": _money(spending.total()),
+            "by_category": [{"key": c, "amount": _money(by_category[c])}
+                            for c in sorted(by_category, key=lambda c: -by_category[c]) if by_category[c]],
+            "months": months,
+            "min_payments": MIN_PAYMENTS,
+        },
+    }
+
+
+def programme_counts(organisation, *, since: date | None, until: date) -> dict[str, int]:
+    """How many people first reached each indicator's stage (or any later one) in
+    [since, until): a person who reached "departed" also "left the region" even if
+    that step was never recorded. One grouped query per indicator."""
+    from corridor.cases.models import StageChange
+
+    counts = {}
+    for key, stage in INDICATORS:
+        firsts = (StageChange.objects.filter(case__organisation=organisation,
+                                             to_stage__in=JOURNEY[JOURNEY.index(stage):])
+                  .values("case").annotate(first=Min("at")).filter(first__lt=_aware(until)))
+        if since is not None:
+            firsts = firsts.filter(first__gte=_aware(since))
+        counts[key] = firsts.count()
+    return counts
+
+
+def _aware(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def programme_figures(organisation, start: date, end: date, policy: Policy) -> dict:
+    until = _after(end)
+    period = programme_counts(organisation, since=start, until=until)
+    overall = programme_counts(organisation, since=None, until=until)
+    return {
+        "period": [{"key": k, **_cell(lambda n=period[k]: publish_count(n, policy, floor=True))}
+                   for k, _s in INDICATORS],
+        "overall": [{"key": k, **_cell(lambda n=overall[k]: publish_count(n, policy, floor=True))}
+                    for k, _s in INDICATORS],
+    }
+
+
+def build(organisation, *, start: date, end: date, currency: str, policy: Policy | None = None,
+          today: date | None = None) -> dict:
+    """The snapshot for months start..end (first days). Raises ReportError if the
+    period is not yet publishable, and MissingRate if a conversion is impossible."""
+    from django.utils.translation import gettext as _
+
+    policy = policy or Policy()
+    today = today or timezone.localdate()
+    start, end = start.replace(day=1), end.replace(day=1)
+    if end < start:
+        raise ReportError(_("The last month cannot come before the first."))
+    cutoff = publication_cutoff(today, policy)
+    if _after(end) > cutoff:
+        last = cutoff - timedelta(days=1)
+        raise ReportError(
+            _("Figures are published only %(days)s days after a month ends. The latest month that can be "
+              "published now is %(month)s.") % {"days": policy.delay_days, "month": f"{last:%m.%Y}"})
+    finance = finance_figures(organisation, start, end, currency)
+    programme = programme_figures(organisation, start, end, policy)
+    private = finance.pop("private_donations")
+    finance["donors"]["private_donations"] = _cell(lambda: publish_count(private, policy, floor=True))
+    return {
+        "version": SNAPSHOT_VERSION,
+        "organisation": organisation.name,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "currency": currency,
+        "policy": asdict(policy),
+        "prepared": today.isoformat(),
+        **finance,
+        "programme": programme,
+    }
