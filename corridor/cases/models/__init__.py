@@ -1,0 +1,28 @@
+"""The cases app's models, split by topic (each module stays small).
+
+Everything that identifies a person lives in `EncryptedField`s under the person's
+own data key; what stays in clear is the pseudonym code, the stage, dates, counts
+and the assignment, which the pipeline needs to sort and count without decrypting.
+"""
+
+from corridor.cases.models.access import BreakGlass, ExportRequest, Referral
+from corridor.cases.models.cases import (
+    EXITS,
+    JOURNEY,
+    Case,
+    ChecklistTick,
+    CodeCounter,
+    Note,
+    Stage,
+    StageChange,
+)
+from corridor.cases.models.destinations import Application, Country, Embassy, Programme
+from corridor.cases.models.people import Household, Person, PersonIdentifier, Relative
+from corridor.cases.models.safety import Alert, CheckIn
+from corridor.cases.models.support import Document, Service
+
+__all__ = [
+    "EXITS", "JOURNEY", "Alert", "Application", "BreakGlass", "Case", "CheckIn", "ChecklistTick",
+    "CodeCounter", "Country", "Document", "Embassy", "ExportRequest", "Household", "Note", "Person",
+    "PersonIdentifier", "Programme", "Referral", "Relative", "Service", "Stage", "StageChange",
+]

@@ -1,0 +1,31 @@
+"""Panels the cases app adds to the staff dashboard (see `apps.CasesConfig`).
+
+Each function returns the panel's context, or None to hide it for this user.
+"""
+
+from __future__ import annotations
+
+from corridor.accounts.permissions import Perm
+from corridor.cases.selectors.access import visible_cases
+from corridor.cases.selectors.dashboard import attention, checkins_due, open_alerts, pipeline
+
+
+def my_work(request) -> dict | None:
+    """Alerts and check-ins due, for whoever holds cases."""
+    user = request.user
+    alerts, count = open_alerts(user, limit=8)
+    return {"alerts": alerts, "alert_count": count, "due": checkins_due(user, limit=8),
+            "coordinator": user.can(Perm.CASE_VIEW_ALL)}
+
+
+def pipeline_panel(request) -> dict | None:
+    user = request.user
+    pipe = pipeline(visible_cases(user))
+    return {"funnel": pipe["funnel"], "total": pipe["total"], "attention": attention(user)}
+
+
+def open_case(request) -> dict | None:
+    """Roles that hold no cases (legal) open one by code, with a reason."""
+    if request.user.can(Perm.CASE_VIEW_ASSIGNED):
+        return None
+    return {}

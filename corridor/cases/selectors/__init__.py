@@ -1,0 +1,22 @@
+"""Reads for the cases app. Views reach cases only through `get_case_for_user`."""
+
+from corridor.cases.selectors.access import (
+    BreakGlassRequired,
+    access_via,
+    get_alert_for_user,
+    get_application,
+    get_case_for_user,
+    get_document,
+    get_embassy_for_user,
+    get_export_for_user,
+    get_identifier,
+    get_referral_for_user,
+    get_service,
+    visible_cases,
+)
+
+__all__ = [
+    "BreakGlassRequired", "access_via", "get_alert_for_user", "get_application", "get_case_for_user",
+    "get_document", "get_embassy_for_user", "get_export_for_user", "get_identifier", "get_referral_for_user",
+    "get_service", "visible_cases",
+]

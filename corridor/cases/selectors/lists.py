@@ -1,0 +1,173 @@
+"""The case list and search: filters in clear, exact identifiers through blind
+indexes, names decrypted only for the rows on the page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from corridor.accounts.models import User
+from corridor.accounts.permissions import Perm, Role
+from corridor.audit.services import record
+from corridor.cases.events import CaseEvent
+from corridor.cases.models import EXITS, Alert, Application, Case, Document, PersonIdentifier, Stage
+from corridor.cases.selectors.access import visible_cases
+from corridor.crypto import keys
+from corridor.crypto.normalize import NotAnIdentifier, normalise
+
+PAGE_SIZE = 50
+CODE_RE = re.compile(r"^[A-Za-z]{1,3}H?-\d{1,7}$")
+SORTS = {
+    "opened": ("-opened",),
+    "waiting": ("stage_since",),
+    "risk": ("-person__risk", "-opened"),
+}
+OPEN = "open"
+CLOSED = "closed"
+
+
+@dataclass
+class CaseFilters:
+    q: str = ""
+    stage: str = ""
+    worker: str = ""
+    country: str = ""
+    sort: str = "opened"
+    alerts: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, data) -> CaseFilters:
+        stage = data.get("stage", "")
+        if stage not in (*Stage.values, OPEN, CLOSED):
+            stage = ""
+        sort = data.get("sort", "opened")
+        return cls(q=(data.get("q") or "").strip()[:80], stage=stage, worker=(data.get("worker") or "")[:40],
+                   country=(data.get("country") or "").upper()[:2], sort=sort if sort in SORTS else "opened",
+                   alerts=data.get("alerts") == "1")
+
+    def as_export(self) -> dict:
+        return {"stage": self.stage, "worker": self.worker, "country": self.country}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.stage or self.worker or self.country or self.alerts)
+
+
+def _identifier_match(q: str) -> tuple[Q | None, list[str]]:
+    """Cases whose phone, handle or document number is exactly `q`, however written.
+
+    Each kind the text could be is hashed with that kind's blind-index key; an
+    input that is no identifier of any kind matches nothing (and names, being
+    encrypted, cannot be searched at all).
+    """
+    kinds = []
+    for kind in ("phone", "passport", "handle"):
+        try:
+            value = normalise(kind, q)
+        except NotAnIdentifier:
+            continue
+        # Every document number has digits; a typed name must not look like one.
+        if kind == "passport" and not any(ch.isdigit() for ch in value):
+            continue
+        kinds.append(kind)
+    if not kinds:
+        return None, []
+    match = Q()
+    for kind in kinds:
+        index = keys.blind_index(kind, q)
+        if kind == "phone":
+            match |= Q(person__phone_index=index)
+            match |= Exists(PersonIdentifier.objects.filter(person=OuterRef("person_id"), phone_index=index))
+        elif kind == "handle":
+            match |= Exists(PersonIdentifier.objects.filter(person=OuterRef("person_id"), handle_index=index))
+        else:
+            match |= Exists(Document.objects.filter(person=OuterRef("person_id"), number_index=index))
+    return match, kinds
+
+
+def search_cases(user, filters: CaseFilters) -> QuerySet[Case]:
+    qs = visible_cases(user)
+    if filters.stage == OPEN:
+        qs = qs.exclude(stage__in=[*EXITS, Stage.RESETTLED])
+    elif filters.stage == CLOSED:
+        qs = qs.filter(stage__in=[*EXITS, Stage.RESETTLED])
+    elif filters.stage:
+        qs = qs.filter(stage=filters.stage)
+    if filters.worker and user.can(Perm.CASE_VIEW_ALL):
+        qs = qs.filter(worker__isnull=True) if filters.worker == "none" else qs.filter(worker_id=_uuid(filters.worker))
+    if filters.country:
+        qs = qs.filter(Exists(Application.objects.filter(case=OuterRef("pk"), country_id=filters.country)))
+    if filters.alerts:
+        qs = qs.filter(Exists(Alert.objects.filter(case=OuterRef("pk"), resolved__isnull=True)))
+    if filters.q:
+        q = filters.q
+        if CODE_RE.match(q):
+            code = q.upper()
+            qs = qs.filter(Q(code__startswith=code) | Q(household__code__startswith=code))
+        else:
+            match, kinds = _identifier_match(q)
+            if match is None:
+                filters.notices.append("not_identifier")
+                return qs.none()
+            qs = qs.filter(match)
+            filters.notices.append("identifier")
+            # Looking up a phone number confirms whether we know it: logged, without the number.
+            with transaction.atomic():
+                record(CaseEvent.CASE_SEARCHED_IDENTIFIER, actor=user, organisation=str(user.organisation_id),
+                       kinds=kinds)
+    return qs
+
+
+def _uuid(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def case_page(user, filters: CaseFilters, page_number) -> tuple[Page, list[dict]]:
+    """One page of the list, with only the shown names decrypted.
+
+    The page's data keys are unwrapped in one agent round trip (`preload`).
+    """
+    # Page over ids only (index-only on the covering indexes, cheap even at page
+    # 200), then load the 50 rows with their people and keys.
+    ids_qs = search_cases(user, filters).order_by(*SORTS[filters.sort]).values_list("pk", flat=True)
+    page = Paginator(ids_qs, PAGE_SIZE).get_page(page_number)
+    ids = list(page.object_list)
+    loaded = {c.pk: c for c in (
+        Case.objects.filter(pk__in=ids)
+        .select_related("person__data_key", "worker", "household")
+        .only("id", "code", "stage", "stage_since", "opened", "next_checkin_due", "worker__id",
+              "worker__username", "worker__display_name", "household__code", "person__id", "person__code",
+              "person__identity", "person__risk", "person__wanted", "person__erased",
+              "person__data_key__id", "person__data_key__scope", "person__data_key__organisation_id",
+              "person__data_key__version", "person__data_key__root_version", "person__data_key__wrapped")
+    )} if ids else {}
+    cases = [loaded[pk] for pk in ids if pk in loaded]
+    keys.preload([c.person.data_key for c in cases])
+    alerting = set(Alert.objects.filter(case__in=[c.pk for c in cases], resolved__isnull=True)
+                   .values_list("case_id", flat=True)) if cases else set()
+    rows = [
+        {
+            "case": c, "code": c.code, "name": c.person.display_name, "stage": c.stage_label,
+            "stage_value": c.stage, "days": c.days_in_stage, "worker": c.worker, "household": c.household,
+            "risk": c.person.risk, "wanted": c.person.wanted, "overdue": c.checkin_overdue,
+            "alert": c.pk in alerting,
+        }
+        for c in cases
+    ]
+    return page, rows
+
+
+def workers_for(user) -> list[User]:
+    """Who a coordinator can filter by or assign to."""
+    return list(User.objects.filter(organisation_id=user.organisation_id, is_active=True,
+                                    role__in=[Role.CASE_WORKER, Role.COORDINATOR]).order_by("username"))

@@ -1,0 +1,73 @@
+"""The demo data: every part of the journey is there, consistent, and the counters
+let real work continue after it."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from corridor.accounts.permissions import Role
+from corridor.cases import demo as cases_demo
+from corridor.cases.models import (
+    JOURNEY,
+    Alert,
+    Application,
+    Case,
+    CheckIn,
+    Document,
+    Embassy,
+    Household,
+    Person,
+    Service,
+    Stage,
+    StageChange,
+)
+from corridor.housing import demo as housing_demo
+from corridor.housing.models import SafeHouse, Stay
+from corridor.web.demo import DemoContext
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(cast):
+    ctx = DemoContext(seed=3, cases=400)
+    ctx.organisations = [cast.org, cast.other_org]
+    ctx.staff = {"north": {Role.CASE_WORKER: [cast.alice, cast.bob]}, "partner": {Role.CASE_WORKER: [cast.charlie]}}
+    cases_demo.populate(ctx)
+    housing_demo.populate(ctx)
+    return ctx
+
+
+def test_the_demo_covers_the_journey(demo):
+    assert Case.objects.count() == 400 == Person.objects.count()
+    assert set(Case.objects.values_list("stage", flat=True)) >= {Stage.CONTACTED, Stage.SHELTERED, Stage.RESETTLED}
+    assert Household.objects.exists() and Document.objects.exists() and Service.objects.exists()
+    assert Application.objects.filter(decision="granted").exists() and Application.objects.filter(decision="refused")
+    assert Embassy.objects.count() == 20 and CheckIn.objects.exists()
+    assert Alert.objects.filter(kind=Alert.Kind.MISSED_CHECKIN).count() >= 2  # at least one per organisation
+    assert SafeHouse.objects.count() == 9 and Stay.objects.filter(check_out__isnull=True).exists()
+
+
+def test_demo_dates_are_in_order_and_in_the_past(demo):
+    now = timezone.now()
+    for case in Case.objects.all()[:200]:
+        moments = list(StageChange.objects.filter(case=case).order_by("at").values_list("at", "to_stage"))
+        assert moments[-1][1] == case.stage and case.stage_since <= now
+        assert [m[0] for m in moments] == sorted(m[0] for m in moments)
+        journey = [s for _at, s in moments if s in JOURNEY]
+        assert case.reached == max(JOURNEY.index(s) for s in journey)
+    for stay in Stay.objects.all():
+        assert stay.check_out is None or stay.check_out >= stay.check_in
+
+
+def test_houses_are_not_overfull(demo):
+    for house in SafeHouse.objects.all():
+        assert Stay.objects.filter(house=house, check_out__isnull=True).count() <= house.capacity
+
+
+def test_demo_people_decrypt_and_codes_continue(demo, cast, make_case):
+    person = Person.objects.select_related("data_key").filter(organisation=cast.org).first()
+    assert person.identity["name_latin"] and person.phone.startswith("+79")
+    last = max(int(c.split("-")[1]) for c in Person.objects.filter(organisation=cast.org).values_list("code", flat=True))
+    assert make_case(cast.org).code == f"K-{last + 1:04d}"

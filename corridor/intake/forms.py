@@ -1,0 +1,174 @@
+"""Forms of the public intake and of triage. Text goes through `text.clean`, which
+gives each kind of bad input its own message in the person's language."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from corridor.intake import conf, text
+from corridor.intake.models import (
+    DECISIONS,
+    Channel,
+    ContactLink,
+    RiskFlag,
+    Status,
+    Urgency,
+    VettingItem,
+    VettingOutcome,
+)
+
+SHORT = 2000
+
+PUBLIC_URGENCY = [
+    (Urgency.NOW, _("I am in danger right now")),
+    (Urgency.SOON, _("Help is needed in the next few days")),
+    (Urgency.LOW, _("Not urgent, but I need help")),
+]
+
+
+class _Text(forms.CharField):
+    """A CharField whose limit and checks are `text.clean`'s (so the messages are ours)."""
+
+    def __init__(self, *args, limit: int | None = None, **kwargs) -> None:
+        self.limit = limit
+        kwargs.setdefault("strip", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        return text.clean(value, limit=self.limit or conf.max_text_chars(), required=self.required)
+
+
+class IntakeForm(forms.Form):
+    what = _Text(
+        label=_("What happened?"),
+        help_text=_("In your own words; a few lines are enough. You do not have to give names or addresses."),
+        widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off", "spellcheck": "false"}),
+    )
+    where = _Text(
+        label=_("Where are you now?"), required=False, limit=SHORT,
+        help_text=_("A town or region is enough."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("How urgent is it?"), choices=PUBLIC_URGENCY, coerce=int, widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose how urgent it is.")},
+    )
+    reach = _Text(
+        label=_("How can we reach you safely?"), required=False, limit=SHORT,
+        help_text=_("For example Telegram, Signal or a phone number, and when it is safe to call. "
+                    "If no way is safe, leave this empty: our answer will wait for you here, under your receipt."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class ReceiptForm(forms.Form):
+    receipt = forms.CharField(
+        label=_("Your receipt"), max_length=200,
+        help_text=_("The numbers you got after writing to us, for example +7 912 345-67-89, +7 987 654-32-10 ext. 123."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel", "spellcheck": "false"}),
+        error_messages={"required": _("Please enter your receipt.")},
+    )
+
+
+class FollowUpForm(forms.Form):
+    text = _Text(label=_("Write to us again"), widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
+                 help_text=_("Only we can read it."))
+
+
+# --- staff -------------------------------------------------------------------------
+class FlagsMixin(forms.Form):
+    flags = forms.MultipleChoiceField(label=_("Risk"), choices=RiskFlag.choices, required=False,
+                                      widget=forms.CheckboxSelectMultiple)
+    urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Urgency.choices, coerce=int)
+
+
+class RecordForm(FlagsMixin):
+    channel = forms.ChoiceField(label=_("How did they reach us?"),
+                                choices=[c for c in Channel.choices if c[0] != Channel.WEB])
+    what = _Text(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 8}))
+    where = _Text(label=_("Where they are now"), required=False, limit=SHORT)
+    reach = _Text(label=_("How to reach them safely"), required=False, limit=SHORT,
+                  help_text=_("Times, code words, who may answer the phone."))
+    partner = _Text(label=_("Referred by (partner organisation)"), required=False, limit=200)
+    phone = forms.CharField(label=_("Phone number"), required=False, max_length=40)
+    handle = forms.CharField(label=_("Messenger handle"), required=False, max_length=80,
+                             help_text=_("Telegram or other @name."))
+    email = forms.CharField(label=_("E-mail"), required=False, max_length=200)
+    field_order = ["channel", "what", "where", "reach", "partner", "phone", "handle", "email", "urgency", "flags"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("channel") == Channel.REFERRAL and not data.get("partner"):
+            self.add_error("partner", _("Say which partner referred them."))
+        return data
+
+
+class FlagsForm(FlagsMixin):
+    pass
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=Status.choices)
+    reason = _Text(label=_("Why"), required=False, limit=SHORT, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, can_decide: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = [c for c in Status.choices if can_decide or c[0] not in DECISIONS]
+        # Accepting happens by opening a case, which creates the person.
+        self.fields["status"].choices = [c for c in allowed if c[0] != Status.ACCEPTED]
+
+
+class VettingForm(forms.Form):
+    item = forms.ChoiceField(label=_("Check"), choices=VettingItem.choices)
+    outcome = forms.ChoiceField(label=_("Result"), choices=VettingOutcome.choices)
+    note = _Text(label=_("Note"), required=False, limit=SHORT, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NotesForm(forms.Form):
+    notes = _Text(label=_("Internal notes"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ReplyForm(forms.Form):
+    text = _Text(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}),
+                 help_text=_("Sealed to the person's receipt: only they can read it, not even us afterwards."))
+
+
+class IdentifierForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("phone", _("Phone")), ("handle", _("Messenger handle")),
+                                                       ("email", _("E-mail")), ("passport", _("Passport number"))])
+    value = forms.CharField(label=_("Value"), max_length=200)
+
+
+class LinkForm(forms.Form):
+    other = forms.ChoiceField(label=_("Other contact"))
+    relation = forms.ChoiceField(label=_("Relation"), choices=ContactLink.Relation.choices)
+
+    def __init__(self, *args, candidates=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["other"].choices = [(str(c.pk), f"{c.ref} · {c.received:%Y-%m-%d}") for c in candidates]
+
+
+class OpenCaseForm(forms.Form):
+    name = _Text(label=_("Name (as they gave it)"), required=False, limit=200)
+    name_latin = _Text(label=_("Name in Latin letters (as in the passport)"), required=False, limit=200)
+    known_as = _Text(label=_("Known as"), required=False, limit=200)
+    phone = forms.CharField(label=_("Phone number"), required=False, max_length=40)
+    summary = _Text(label=_("Case summary"), required=False, limit=SHORT, widget=forms.Textarea(attrs={"rows": 3}))
+    worker = forms.ChoiceField(label=_("Case worker"), required=False)
+
+    def __init__(self, *args, workers=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["worker"].choices = [("", _("Not yet assigned"))] + [(str(w.pk), str(w)) for w in workers]
+
+    def clean_phone(self):
+        from corridor.crypto.normalize import NotAnIdentifier, phone
+
+        raw = self.cleaned_data.get("phone", "").strip()
+        if not raw:
+            return ""
+        try:
+            return phone(raw)
+        except NotAnIdentifier:
+            raise ValidationError(_("This is not a phone number we can read."), code="phone") from None

@@ -1,0 +1,219 @@
+"""Reads of the intake app and the access functions views must use.
+
+Staff reach contacts only through `get_contact_for_user` and attachments only
+through `get_attachment_for_user`: both raise Http404 for "missing" and "not
+yours" alike. Only operators and coordinators (Perm.TRIAGE) of the contact's own
+organisation get past them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Q
+from django.http import Http404
+
+from corridor.accounts.models import Organisation
+from corridor.accounts.permissions import Perm
+from corridor.crypto.keys import preload
+from corridor.intake import conf, sealing
+from corridor.intake.models import OPEN_STATUSES, Attachment, Contact, ContactLink, Message, Status
+
+QUEUE_PAGE = 50
+
+
+def get_contact_for_user(user, contact_id, *, decide: bool = False) -> Contact:
+    if not user.can(Perm.TRIAGE) or (decide and not user.can(Perm.TRIAGE_DECIDE)):
+        raise Http404
+    try:
+        return Contact.objects.select_related("data_key", "organisation__intake_private_key", "case").get(
+            pk=contact_id, organisation=user.organisation_id)
+    except (Contact.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_attachment_for_user(user, attachment_id) -> Attachment:
+    if not user.can(Perm.TRIAGE):
+        raise Http404
+    try:
+        return Attachment.objects.select_related(
+            "message__contact__data_key", "message__contact__organisation__intake_private_key").get(
+            pk=attachment_id, message__contact__organisation=user.organisation_id,
+            message__contact__erased__isnull=True)
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+QUEUE_FILTERS = {
+    "open": Q(status__in=OPEN_STATUSES) | Q(awaiting_reply=True),
+    "all": Q(),
+    **{status: Q(status=status) for status in Status.values},
+}
+
+
+def queue_for_user(user, *, view: str = "open", page: int = 1) -> tuple[list[Contact], bool]:
+    """One page of the triage queue, most urgent first; keys preloaded in one agent
+    round trip so the summaries decrypt without further calls."""
+    if not user.can(Perm.TRIAGE):
+        raise Http404
+    condition = QUEUE_FILTERS.get(view, QUEUE_FILTERS["open"])
+    start = (max(page, 1) - 1) * QUEUE_PAGE
+    rows = list(
+        Contact.objects.filter(condition, organisation=user.organisation_id, erased__isnull=True)
+        .select_related("data_key")
+        .annotate(n_messages=Count("messages"))
+        .order_by("-awaiting_reply", "-urgency", "-last_activity")[start:start + QUEUE_PAGE + 1]
+    )
+    more = len(rows) > QUEUE_PAGE
+    rows = rows[:QUEUE_PAGE]
+    preload([c.data_key for c in rows if c.data_key_id])
+    return rows, more
+
+
+def sealed_waiting(organisation_id) -> int:
+    return Message.objects.filter(contact__organisation=organisation_id, sealed__isnull=False,
+                                  contact__erased__isnull=True).count()
+
+
+def sealed_waiting_for(contact: Contact) -> bool:
+    return contact.messages.filter(sealed__isnull=False).exists()
+
+
+def queue_panel(request) -> dict | None:
+    """Dashboard panel: how many contacts wait, without decrypting anything."""
+    org = request.user.organisation_id
+    counts = Contact.objects.filter(organisation=org, erased__isnull=True).aggregate(
+        waiting=Count("id", filter=Q(awaiting_reply=True)),
+        new=Count("id", filter=Q(status=Status.NEW)),
+        vetting=Count("id", filter=Q(status=Status.VETTING)),
+        urgent=Count("id", filter=Q(status__in=OPEN_STATUSES, urgency=3)),
+    )
+    return counts
+
+
+@dataclass
+class ThreadItem:
+    direction: str
+    created: datetime
+    body: dict | None
+    author: object
+    attachments: list
+
+
+def thread_for_staff(contact: Contact) -> list[ThreadItem]:
+    items = []
+    messages = contact.messages.select_related("author").prefetch_related("attachments").order_by("created")
+    for m in messages:
+        m.contact = contact
+        body = m.body if m.direction == Message.Direction.IN and m.sealed is None else None
+        items.append(ThreadItem(m.direction, m.created, body, m.author, list(m.attachments.all())))
+    return items
+
+
+def vetting_for_staff(contact: Contact) -> list:
+    checks = list(contact.vetting.select_related("actor").order_by("at"))
+    for c in checks:
+        c.contact = contact
+    return checks
+
+
+def latest_vetting(checks: list) -> dict:
+    latest: dict = {}
+    for c in checks:
+        latest[c.item] = c
+    return latest
+
+
+def status_history(contact: Contact) -> list:
+    changes = list(contact.status_changes.select_related("actor").order_by("at"))
+    for c in changes:
+        c.contact = contact
+    return changes
+
+
+def links_for(contact: Contact) -> list[tuple[Contact, str]]:
+    links = ContactLink.objects.filter(Q(a=contact) | Q(b=contact)).select_related("a", "b")
+    return [((link.b if link.a_id == contact.pk else link.a), link.get_relation_display()) for link in links]
+
+
+def link_candidates(contact: Contact, limit: int = 200) -> list[Contact]:
+    return list(Contact.objects.filter(organisation=contact.organisation_id, erased__isnull=True)
+                .exclude(pk=contact.pk).order_by("-received")[:limit])
+
+
+def shared_identifier_contacts(contact: Contact) -> list[Contact]:
+    """Other contacts with one of this contact's identifiers: probably the same person."""
+    from corridor.exposure.models import Identifier
+
+    indexes = list(Identifier.objects.filter(contact=contact).values_list("index", flat=True))
+    if not indexes:
+        return []
+    ids = (Identifier.objects.filter(organisation=contact.organisation_id, index__in=indexes,
+                                     contact__isnull=False, contact__erased__isnull=True)
+           .exclude(contact=contact).values_list("contact_id", flat=True))
+    return list(Contact.objects.filter(pk__in=list(ids)))
+
+
+def identifiers_for(contact: Contact) -> list:
+    from corridor.exposure.models import Identifier
+
+    idents = list(Identifier.objects.filter(contact=contact))
+    for ident in idents:
+        ident.data_key = contact.data_key
+    return idents
+
+
+# --- public -------------------------------------------------------------------------------------
+_PUBLIC_ORG: dict = {"at": 0.0, "org": None}
+PUBLIC_ORG_SECONDS = 30.0
+
+
+def public_organisation(*, cached: bool = False) -> Organisation | None:
+    """The organisation the public form writes to. `cached=True` (form pages and
+    refusals) may reuse the answer for a few seconds, so a junk flood does not open
+    a database connection per request; writes always read it fresh."""
+    now = time.monotonic()
+    if cached and _PUBLIC_ORG["org"] is not None and now - _PUBLIC_ORG["at"] < PUBLIC_ORG_SECONDS:
+        return _PUBLIC_ORG["org"]
+    slug = conf.organisation_slug()
+    orgs = Organisation.objects.filter(intake_public_key__isnull=False)
+    if slug:
+        orgs = orgs.filter(slug=slug)
+    org = orgs.order_by("created").first()
+    _PUBLIC_ORG.update(at=now, org=org)
+    return org
+
+
+def forget_public_organisation(**kwargs) -> None:
+    """Signal receiver: any change to an organisation drops the cached answer."""
+    _PUBLIC_ORG["org"] = None
+
+
+@dataclass
+class PublicItem:
+    direction: str
+    created: datetime
+    text: str
+
+
+def thread_for_receipt(opened) -> list[PublicItem]:
+    """What the person sees with their receipt: our replies (opened with the key
+    derived from the receipt) and when they wrote; their own words are sealed to us
+    and are not shown back."""
+    receipt = opened.receipt
+    items = []
+    for m in Message.objects.filter(contact_id=receipt.contact_id).only("id", "direction", "created", "reply"):
+        if m.direction == Message.Direction.OUT:
+            if m.reply is None:
+                continue
+            try:
+                payload = sealing.open_reply(opened.derived.private_key, contact_id=receipt.contact_id,
+                                             message_id=m.pk, sealed=bytes(m.reply))
+            except sealing.SealingError:
+                continue
+            items.append(PublicItem("out", m.created, payload.get("text", "")))
+        else:
+            items.append(PublicItem("in", m.created, ""))
+    return items

@@ -1,0 +1,166 @@
+"""A Django upload handler that encrypts files while they stream in, and refuses
+too many or too large files before the disk can fill.
+
+Nothing the person sends touches the disk in plaintext: each chunk is encrypted
+under the message's content key (see `sealing.FileSealer`) into a temporary file
+with a random name, mode 0600. The service moves the temporaries to their final
+random names inside the database transaction; `cleanup()` removes whatever was not
+moved, so a refused or failed submission leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+from corridor.intake import filetypes
+from corridor.intake.sealing import FileSealer
+
+
+@dataclass
+class SealedUpload:
+    id: uuid.UUID
+    number: int
+    ext: str
+    temp_path: Path
+    size: int = 0
+    head: bytearray = field(default_factory=bytearray)
+    kind: str = ""
+    sealer: FileSealer | None = None
+    handle: object = None
+
+
+def blob_dir(base) -> Path:
+    path = Path(base) / "intake"
+    (path / "tmp").mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _open_private(path: Path):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return os.fdopen(fd, "wb")
+
+
+class SealingUploadHandler(FileUploadHandler):
+    """Problems are recorded in `problem` (a code the view turns into a message in
+    the person's language): too_many, too_large, too_large_total, archive, type,
+    mismatch, empty, interrupted."""
+
+    def __init__(self, request, *, content_key: bytes, base_dir, max_files: int, max_file_bytes: int,
+                 max_total_bytes: int) -> None:
+        super().__init__(request)
+        self.content_key = content_key
+        self.directory = blob_dir(base_dir)
+        self.max_files = max_files
+        self.max_file_bytes = max_file_bytes
+        self.max_total_bytes = max_total_bytes
+        self.uploads: list[SealedUpload] = []
+        self.current: SealedUpload | None = None
+        self.problem: str | None = None
+        self.problem_file: int | None = None
+        self.total = 0
+
+    def _refuse(self, code: str, *, stop: bool) -> None:
+        if self.problem is None:
+            self.problem = code
+            self.problem_file = self.current.number if self.current else len(self.uploads) + 1
+        self._drop_current()
+        if stop:
+            # connection_reset=False: Django drains the rest of the body (already
+            # capped by Content-Length) into nothing, so the browser sees our page.
+            raise StopUpload(connection_reset=False)
+
+    def _drop_current(self) -> None:
+        cur = self.current
+        self.current = None
+        if cur is not None:
+            if cur.handle is not None:
+                cur.handle.close()
+            cur.temp_path.unlink(missing_ok=True)
+            if cur in self.uploads:
+                self.uploads.remove(cur)
+
+    def new_file(self, field_name, file_name, content_type, content_length, charset=None,
+                 content_type_extra=None):
+        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        self._finish_current()
+        if self.problem is not None:
+            raise StopUpload(connection_reset=False)
+        if len(self.uploads) >= self.max_files:
+            self._refuse("too_many", stop=True)
+        number = len(self.uploads) + 1
+        try:
+            ext = filetypes.check_name(file_name)
+        except filetypes.Refused as exc:
+            self.problem_file = number
+            self._refuse(exc.code, stop=True)
+        if content_length is not None and content_length > self.max_file_bytes:
+            self.problem_file = number
+            self._refuse("too_large", stop=True)
+        temp = self.directory / "tmp" / (secrets.token_hex(16) + ".part")
+        upload = SealedUpload(id=uuid.uuid4(), number=number, ext=ext, temp_path=temp)
+        upload.handle = _open_private(temp)
+        upload.sealer = FileSealer(self.content_key, upload.id, upload.handle)
+        self.uploads.append(upload)
+        self.current = upload
+
+    def receive_data_chunk(self, raw_data, start):
+        cur = self.current
+        if cur is None:
+            return None
+        cur.size += len(raw_data)
+        self.total += len(raw_data)
+        if cur.size > self.max_file_bytes:
+            self._refuse("too_large", stop=True)
+        if self.total > self.max_total_bytes:
+            self._refuse("too_large_total", stop=True)
+        if len(cur.head) < filetypes.HEAD_BYTES:
+            cur.head += raw_data[: filetypes.HEAD_BYTES - len(cur.head)]
+        cur.sealer.write(raw_data)
+        return None
+
+    def _finish_current(self) -> None:
+        cur = self.current
+        if cur is None:
+            return
+        try:
+            kind = filetypes.identify(cur.ext, bytes(cur.head), cur.size)
+        except filetypes.Refused as exc:
+            self._refuse(exc.code, stop=False)
+            return
+        cur.kind = kind.name
+        cur.sealer.finish()
+        cur.handle.flush()
+        os.fsync(cur.handle.fileno())
+        cur.handle.close()
+        cur.handle = None
+        cur.head = bytearray()
+        self.current = None
+
+    def file_complete(self, file_size):
+        self._finish_current()
+        return None
+
+    def upload_interrupted(self):
+        if self.current is not None:
+            self._refuse("interrupted", stop=False)
+
+    def upload_complete(self):
+        self._finish_current()
+        return None
+
+    def accepted(self) -> list[SealedUpload]:
+        return [u for u in self.uploads if u.kind] if self.problem is None else []
+
+    def cleanup(self) -> None:
+        """Remove every temporary this request created and did not hand over."""
+        self._drop_current()
+        for upload in self.uploads:
+            if upload.handle is not None:
+                upload.handle.close()
+            upload.temp_path.unlink(missing_ok=True)
