@@ -41,8 +41,12 @@ def handle(raw: str) -> str:
 
 def passport(raw: str) -> str:
     """Passport number: letters upper-cased, spaces, dashes and '№' removed."""
-    text = unicodedata.normalize("NFKC", raw or "").upper()
-    text = re.sub(r"[\s\-№N°#]", "", text)
+    # Strip the number sign before NFKC (which turns "№" into "No"), and drop only a
+    # leading "No"/"N°" marker: a Latin N inside the number is part of it.
+    text = (raw or "").replace("№", " ")
+    text = unicodedata.normalize("NFKC", text).upper().strip()
+    text = re.sub(r"^(NO\.?|N°|#)\s*", "", text)
+    text = re.sub(r"[\s\-#]", "", text)
     if not text or not text.isalnum():
         raise NotAnIdentifier("not a passport number")
     return text

@@ -114,3 +114,11 @@ def test_blind_index_of_a_phone_is_not_a_plain_hash(org):
     stored = bytes(Person.objects.filter(pk=a.pk).values_list("phone_index", flat=True).get())
     assert stored != hashlib.sha256(b"+79281234567").digest()[:16]
     assert len(stored) == 16
+
+
+def test_passport_numbers_normalise_without_losing_letters():
+    from corridor.crypto.normalize import passport
+
+    assert passport("75 №1234567") == passport("751234567") == "751234567"
+    assert passport("AN1234567") != passport("A1234567")
+    assert passport("No. 4510 123456") == "4510123456"

@@ -65,7 +65,7 @@ def messages_open(*, actor, organisation, contact: Contact | None = None, limit:
         return 0
     opened = {m.pk: sealing.open_inbound(organisation, message_id=m.pk, sealed=bytes(m.sealed)) for m in pending}
     with transaction.atomic():
-        contacts = {c.pk: c for c in Contact.objects.select_for_update().select_related("data_key")
+        contacts = {c.pk: c for c in Contact.objects.select_for_update(of=("self",)).select_related("data_key")
                     .filter(pk__in={m.contact_id for m in pending})}
         keyless = [c for c in contacts.values() if c.data_key_id is None]
         for c, dk in zip(keyless, new_data_keys(scope=DataKey.Scope.CONTACT, organisation=organisation,
