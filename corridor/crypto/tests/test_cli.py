@@ -55,7 +55,7 @@ class Server:
                     return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stdout.read())
+                    raise RuntimeError(self.proc.stdout.read()) from None
                 time.sleep(0.2)
         raise RuntimeError("server did not start")
 

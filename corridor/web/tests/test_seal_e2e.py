@@ -56,7 +56,7 @@ def test_after_seal_every_worker_shows_the_sealed_page_within_a_second(tmp_path)
     var = tmp_path / "var"
     demo = corridor(var, "demo", "--cases", "12", "--seed", "3", timeout=300, CORRIDOR_DEMO="1")
     assert demo.returncode == 0, demo.stderr
-    line = next(l for l in (var / "demo-credentials.txt").read_text().splitlines() if "north-coordinator " in l)
+    line = next(row for row in (var / "demo-credentials.txt").read_text().splitlines() if "north-coordinator " in row)
     _org, *_, username, password, secret = line.split()
     server = _serve_two_workers(var)  # the requests below land on both workers
     try:
