@@ -112,6 +112,9 @@ def _sqlite(path: Path) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Reuse connections: each new one costs five PRAGMAs (~2 ms per request).
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
         # IMMEDIATE takes the write lock at BEGIN, so two writers never deadlock on
         # upgrade; WAL lets readers continue while one writes.
         "OPTIONS": {

@@ -183,7 +183,12 @@ STORAGES = {
 
 # Uploads: nothing larger than this is held in memory; the hard limits are enforced
 # per feature while streaming, before the disk fills.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# Django's default handler spills uploads over this size to a temporary file in
+# plaintext. Only the memory handler is installed: an upload is either held in memory
+# (up to 16 MiB) or refused; apps that accept large files (evidence, intake) install
+# their own streaming handlers that encrypt before anything reaches the disk.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
