@@ -54,7 +54,9 @@ def test_peer_check_function() -> None:
 
 def test_connection_from_a_uid_not_allowed_is_closed_unanswered(tmp_path: Path) -> None:
     with running_agent(tmp_path, allow_uids={os.getuid() + 4242}) as kd:
-        with pytest.raises(KeydUnavailable, match="closed the connection"):
+        # Depending on timing the client sees the hang-up as a closed connection or a
+        # broken pipe; either way it gets nothing.
+        with pytest.raises(KeydUnavailable):
             kd.client.status()
         with pytest.raises(KeydUnavailable):
             kd.client.unwrap("w", [(b"\x00" * 60, b"case:1", 1)])
