@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from corridor.accounts.permissions import Perm
@@ -16,6 +16,7 @@ from corridor.exposure import selectors, services
 from corridor.exposure.forms import LIST_ERRORS, REASONS, ImportForm, ProvocateurForm
 from corridor.exposure.parsing import ListError
 from corridor.exposure.uploads import MAX_LIST_BYTES, MemoryOnlyUploadHandler
+from corridor.web.csrf import site_csrf_protect
 from corridor.web.decorators import require_perm
 
 
@@ -32,7 +33,8 @@ def _content_length(request) -> int:
 def imports(request: HttpRequest) -> HttpResponse:
     # The memory-only handler must be installed before anything reads the body, and
     # CsrfViewMiddleware reads it (with Django's disk-spooling handlers) before the
-    # view: so CSRF is checked just after, by csrf_protect (Django's documented way).
+    # view: so CSRF is checked just after, by the site's own CSRF class (Django's
+    # stock csrf_protect would refuse the `Origin: null` browsers send here).
     handler = MemoryOnlyUploadHandler(request)
     request.upload_handlers = [handler]
     if request.method == "POST" and _content_length(request) > MAX_LIST_BYTES + 256 * 1024:
@@ -44,7 +46,7 @@ def imports(request: HttpRequest) -> HttpResponse:
     return _imports(request, handler)
 
 
-@csrf_protect
+@site_csrf_protect
 def _imports(request: HttpRequest, handler: MemoryOnlyUploadHandler) -> HttpResponse:
     form = ImportForm()
     status = 200

@@ -13,6 +13,7 @@ plant one.
 from __future__ import annotations
 
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.decorators import decorator_from_middleware
 
 
 class CorridorCsrfViewMiddleware(CsrfViewMiddleware):
@@ -20,3 +21,10 @@ class CorridorCsrfViewMiddleware(CsrfViewMiddleware):
         if request.META.get("HTTP_ORIGIN") == "null":
             return request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
         return super()._origin_verified(request)
+
+
+# Django's `csrf_protect` decorator wraps the stock middleware, which refuses the
+# `Origin: null` our policy makes browsers send: views that must install their own
+# upload handlers before the body is read (and so are `csrf_exempt`) check CSRF
+# with this one instead, the same class the site runs as middleware.
+site_csrf_protect = decorator_from_middleware(CorridorCsrfViewMiddleware)

@@ -1,16 +1,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect
-from django.utils.decorators import decorator_from_middleware
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -25,6 +20,7 @@ from corridor.evidence.ingest import max_upload_bytes, refusal_message
 from corridor.evidence.sniff import ALLOWED_EXTENSIONS, KINDS
 from corridor.evidence.upload import EvidenceUploadHandler
 from corridor.evidence.views.common import attempt, page
+from corridor.web.csrf import site_csrf_protect
 from corridor.web.decorators import require_perm
 
 
@@ -43,17 +39,6 @@ CUSTODY_LABELS = {
 }
 
 
-@cache
-def _site_csrf_check():
-    """The site's own CSRF middleware (it accepts the `Origin: null` our no-referrer
-    policy makes browsers send), applied as a decorator after the handlers are set."""
-    for path in settings.MIDDLEWARE:
-        middleware = import_string(path)
-        if isinstance(middleware, type) and issubclass(middleware, CsrfViewMiddleware):
-            return decorator_from_middleware(middleware)
-    return decorator_from_middleware(CsrfViewMiddleware)
-
-
 @csrf_exempt
 @require_perm(Perm.EVIDENCE_EDIT)
 @require_http_methods(["GET", "POST"])
@@ -65,7 +50,7 @@ def file_upload(request: HttpRequest) -> HttpResponse:
         handler = EvidenceUploadHandler(request, organisation=request.user.organisation, limit=max_upload_bytes())
         request.upload_handlers = [handler]
     try:
-        return _site_csrf_check()(_file_upload)(request, handler)
+        return site_csrf_protect(_file_upload)(request, handler)
     finally:
         if handler is not None:
             handler.cleanup()
