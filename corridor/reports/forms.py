@@ -11,6 +11,9 @@ class ReportForm(forms.Form):
     start = MonthField(label=_("First month"))
     end = MonthField(label=_("Last month"))
     currency = forms.ChoiceField(label=_("Currency of the report"), choices=currencies.choices(), initial="USD")
+    correction = forms.BooleanField(
+        label=_("This corrects the report already published for exactly these months"), required=False,
+        help_text=_("The earlier report is taken off the public pages and the correction is recorded."))
 
     def clean(self):
         data = super().clean()

@@ -30,6 +30,10 @@ class Publication(models.Model):
     withdrawn = models.DateTimeField(null=True, blank=True)
     withdrawn_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
+    # A correction replaces the report for exactly the same months; any other overlap
+    # is refused, since two overlapping reports can be differenced.
+    supersedes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="superseded_by")
 
     class Meta:
         ordering = ["-end", "-published"]

@@ -46,12 +46,54 @@ def report_preview(*, organisation, start: date, end: date, currency: str, polic
         raise ValidationError(str(exc), code="period") from exc
 
 
+def overlapping(organisation, start: date, end: date):
+    """Every report ever published (withdrawn ones too: they were public, and copies
+    survive) whose months overlap start..end."""
+    return Publication.objects.filter(organisation=organisation, start__lte=end, end__gte=start).defer(
+        "pdf_ru", "pdf_en", "data")
+
+
+def _superseded(organisation, start: date, end: date, *, correction: bool) -> Publication | None:
+    """The live report a correction replaces, or None; refuses any other overlap.
+
+    Two reports whose periods overlap without being equal (Jan–Dec and Jan–Nov, or
+    Jan–Jun and Apr–Sep) can be subtracted from each other to single out a month or a
+    few people, defeating the rounding and suppression each passed on its own. A
+    correction of exactly the same months is allowed, deliberately and on the record."""
+    earlier = list(overlapping(organisation, start, end))
+    if not earlier:
+        return None
+    same = [p for p in earlier if p.start == start and p.end == end]
+    if correction and len(same) == len(earlier):
+        # The end of the chain of corrections (earlier versions are superseded already).
+        return next(p for p in sorted(same, key=lambda p: p.published, reverse=True)
+                    if not Publication.objects.filter(supersedes=p).exists())
+    clash = earlier[0]
+    if len(same) == len(earlier):
+        message = _("A report for exactly these months was already published (%(start)s – %(end)s). "
+                    "Publish it again only as a correction.")
+    else:
+        message = _("This period overlaps a report already published (%(start)s – %(end)s). Overlapping "
+                    "reports can be compared to single out a month, so choose months that do not overlap it.")
+    raise ValidationError(message % {"start": f"{clash.start:%m.%Y}", "end": f"{clash.end:%m.%Y}"},
+                          code="overlap")
+
+
 def publication_create(*, actor, organisation, start: date, end: date, currency: str,
-                       policy: Policy | None = None, today: date | None = None) -> Publication:
+                       policy: Policy | None = None, today: date | None = None,
+                       correction: bool = False) -> Publication:
     """Freeze the report for months start..end. Every month must be closed, so the
-    published figures can never drift from the books."""
+    published figures can never drift from the books; the period may not overlap an
+    earlier report unless it corrects exactly the same months."""
     _require(actor, Perm.FUNDS_CLOSE_PERIOD)
     start, end = start.replace(day=1), end.replace(day=1)
+    try:
+        replaced = _superseded(organisation, start, end, correction=correction)
+    except ValidationError:
+        with transaction.atomic():
+            record(ReportEvent.REPORT_OVERLAP_REFUSED, actor=actor, organisation=organisation,
+                   start=start.isoformat()[:7], end=end.isoformat()[:7])
+        raise
     months = months_between(start, end)
     closed = set(ClosedPeriod.objects.filter(organisation=organisation, month__gte=start, month__lte=end)
                  .values_list("month", flat=True))
@@ -67,10 +109,24 @@ def publication_create(*, actor, organisation, start: date, end: date, currency:
     pdf_ru = render_pdf(snapshot, "ru", digest=digest, published=now)
     pdf_en = render_pdf(snapshot, "en", digest=digest, published=now)
     with transaction.atomic():
+        # Two finance officers publishing overlapping periods at once: the second waits
+        # on the organisation's row and then sees the first report.
+        type(organisation).objects.select_for_update().filter(pk=organisation.pk).exists()
+        if _superseded(organisation, start, end, correction=correction) != replaced:
+            raise ValidationError(_("Another report was published for this period meanwhile."), code="overlap")
+        if replaced is not None:
+            replaced = Publication.objects.select_for_update().defer("pdf_ru", "pdf_en", "data").get(pk=replaced.pk)
+            if replaced.withdrawn is None:
+                replaced.withdrawn = now
+                replaced.withdrawn_by = None if isinstance(actor, str) else actor
+                replaced.save(update_fields=["withdrawn", "withdrawn_by"])
         publication = Publication.objects.create(
             organisation=organisation, start=start, end=end, currency=snapshot["currency"], data=snapshot,
             digest=digest, pdf_ru=pdf_ru, pdf_en=pdf_en, published=now,
-            published_by=None if isinstance(actor, str) else actor)
+            published_by=None if isinstance(actor, str) else actor, supersedes=replaced)
+        if replaced is not None:
+            record(ReportEvent.REPORT_CORRECTED, actor=actor, organisation=organisation, obj=publication,
+                   replaces=str(replaced.pk), old_digest=replaced.digest, digest=digest)
         record(ReportEvent.REPORT_PUBLISHED, actor=actor, organisation=organisation, obj=publication,
                start=start.isoformat()[:7], end=end.isoformat()[:7], currency=publication.currency,
                digest=digest)

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, Min, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 
 from corridor.funds.budgeting import months_between
@@ -26,13 +26,16 @@ SNAPSHOT_VERSION = 1
 # payments; smaller ones are combined, so no single payment stands out.
 MIN_PAYMENTS = 3
 
-# Programme indicators: a person counts once they first reached any of the stages.
+# Programme indicators, each counting a subset of the one before (so the published
+# funnel is monotone): among the people we worked with in a period, how many had by
+# its end reached this stage or a later one. "Left the region" counts arrival at a
+# shelter (or any later stage), never people still on the road.
 JOURNEY = ["contacted", "vetting", "accepted", "leaving_region", "sheltered", "documents", "visa_asylum",
            "departed", "resettled"]
 INDICATORS = [
     ("contacted", "contacted"),
     ("assisted", "accepted"),
-    ("left_region", "leaving_region"),
+    ("left_region", "sheltered"),
     ("left_country", "departed"),
     ("asylum", "resettled"),
 ]
@@ -113,20 +116,62 @@ def finance_figures(organisation, start: date, end: date, currency: str) -> dict
 
 
 def programme_counts(organisation, *, since: date | None, until: date) -> dict[str, int]:
-    """How many people first reached each indicator's stage (or any later one) in
-    [since, until): a person who reached "departed" also "left the region" even if
-    that step was never recorded. One grouped query per indicator."""
+    """How many people we worked with in [since, until) had reached each indicator's
+    stage (or any later one) by `until`.
+
+    "Worked with" is a case with any step of its journey in the period, or a contact
+    received in it that never became a case and was not judged spam or a provocation
+    (the skeleton rows intake keeps for this). Contacts linked as the same person count
+    once, and not at all when one of them became a case (the case counts instead). A
+    person who reached "departed" also left the region even if the shelter step was
+    never recorded. One query per indicator, plus one for the contacts."""
     from corridor.cases.models import StageChange
 
+    upto = _aware(until)
+    steps = StageChange.objects.filter(case__organisation=organisation, at__lt=upto)
+    active = steps.filter(to_stage__in=JOURNEY)
+    if since is not None:
+        active = active.filter(at__gte=_aware(since))
+    cases = active.values("case")
     counts = {}
     for key, stage in INDICATORS:
-        firsts = (StageChange.objects.filter(case__organisation=organisation,
-                                             to_stage__in=JOURNEY[JOURNEY.index(stage):])
-                  .values("case").annotate(first=Min("at")).filter(first__lt=_aware(until)))
-        if since is not None:
-            firsts = firsts.filter(first__gte=_aware(since))
-        counts[key] = firsts.count()
+        counts[key] = (steps.filter(case__in=cases, to_stage__in=JOURNEY[JOURNEY.index(stage):])
+                       .values("case").distinct().count())
+    counts["contacted"] += contacts_without_case(organisation, since=since, until=until)
     return counts
+
+
+def contacts_without_case(organisation, *, since: date | None, until: date) -> int:
+    """People who contacted us in [since, until) and never became a case: contacts
+    that are neither spam nor a suspected provocation, counting a group of contacts
+    linked as the same person once."""
+    from corridor.intake.models import Contact, ContactLink, Status
+
+    received = Contact.objects.filter(organisation=organisation, received__lt=_aware(until))
+    if since is not None:
+        received = received.filter(received__gte=_aware(since))
+    counted = set(received.filter(case__isnull=True).exclude(status__in=[Status.SPAM, Status.PROVOCATION])
+                  .values_list("id", flat=True))
+    if not counted:
+        return 0
+    # Same-person links are few (staff make them by hand): group them in memory.
+    links = list(ContactLink.objects.filter(relation=ContactLink.Relation.SAME_PERSON, a__organisation=organisation)
+                 .values_list("a_id", "b_id"))
+    parent: dict = {}
+
+    def root(x):
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        parent[root(a)] = root(b)
+    linked = {x for pair in links for x in pair}
+    with_case = set(Contact.objects.filter(pk__in=linked, case__isnull=False).values_list("id", flat=True))
+    groups_with_case = {root(x) for x in with_case}
+    groups = {root(x) for x in counted}
+    return len(groups - groups_with_case)
 
 
 def _aware(day: date) -> datetime:

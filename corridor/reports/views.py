@@ -14,7 +14,12 @@ from corridor.reports.disclosure import Policy, last_published_month
 from corridor.reports.forms import ReportForm
 from corridor.reports.presentation import present
 from corridor.reports.selectors import get_publication_for_user, live_publications
-from corridor.reports.services import publication_create, publication_withdraw, report_preview
+from corridor.reports.services import (
+    overlapping,
+    publication_create,
+    publication_withdraw,
+    report_preview,
+)
 from corridor.web.decorators import require_perm
 
 
@@ -52,8 +57,9 @@ def preview(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            clashes = overlapping(request.user.organisation, data["start"].replace(day=1), data["end"].replace(day=1))
             return render(request, "reports/preview.html", {
-                "form": form, "view": present(snapshot, request.LANGUAGE_CODE)})
+                "form": form, "view": present(snapshot, request.LANGUAGE_CODE), "overlaps": clashes})
     publications = live_publications(request.user.organisation_id).defer("pdf_ru", "pdf_en", "data")
     return render(request, "reports/index.html", {"form": form, "publications": publications, "policy": Policy()})
 
@@ -66,7 +72,7 @@ def publish(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             publication_create(actor=request.user, organisation=request.user.organisation, start=data["start"],
-                               end=data["end"], currency=data["currency"])
+                               end=data["end"], currency=data["currency"], correction=data["correction"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -12,7 +12,7 @@ from corridor.funds.tests.conftest import donation, donor, expense, partner_fina
 
 # How many synthetic people reached each stage in 2017 (cumulative, like the
 # organisation's own statements: "80+ contacted, 40+ left the region, 9 left Russia").
-FUNNEL_2017 = [("contacted", 87), ("accepted", 61), ("leaving_region", 46), ("departed", 12), ("resettled", 9)]
+FUNNEL_2017 = [("contacted", 87), ("accepted", 61), ("sheltered", 46), ("departed", 12), ("resettled", 9)]
 
 
 @pytest.fixture

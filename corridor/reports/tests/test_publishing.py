@@ -79,3 +79,54 @@ def test_the_publish_command(books_2017, cast):
     assert Publication.objects.count() == 1
     with pytest.raises(CommandError):
         call_command("publish_report", org="north", start="2017-01", end="2099-12")
+
+
+def _publish(org, cast, start, end, report_day, **kw):
+    return publication_create(actor=cast.finance, organisation=org, start=start, end=end, currency="USD",
+                              today=report_day, **kw)
+
+
+@pytest.mark.parametrize("start, end", [
+    (date(2017, 1, 1), date(2017, 11, 1)),   # nested: Jan–Dec minus Jan–Nov gives December
+    (date(2017, 6, 1), date(2017, 12, 1)),   # shares a boundary half
+    (date(2017, 12, 1), date(2017, 12, 1)),  # one month inside
+    (date(2017, 1, 1), date(2017, 12, 1)),   # the same months, not marked as a correction
+])
+def test_an_overlapping_period_is_refused_so_reports_cannot_be_differenced(books_2017, cast, report_day,
+                                                                            start, end):
+    _publish(books_2017, cast, date(2017, 1, 1), date(2017, 12, 1), report_day)
+    with pytest.raises(ValidationError) as exc:
+        _publish(books_2017, cast, start, end, report_day)
+    assert exc.value.code == "overlap"
+    assert Publication.objects.count() == 1
+    assert AuditEntry.objects.filter(code=ReportEvent.REPORT_OVERLAP_REFUSED).count() == 1
+
+
+def test_a_withdrawn_report_still_blocks_an_overlap(books_2017, cast, report_day):
+    from corridor.reports.services import publication_withdraw
+
+    first = _publish(books_2017, cast, date(2017, 1, 1), date(2017, 12, 1), report_day)
+    publication_withdraw(actor=cast.finance, publication=first)
+    with pytest.raises(ValidationError):
+        _publish(books_2017, cast, date(2017, 7, 1), date(2017, 12, 1), report_day)
+
+
+def test_a_correction_of_exactly_the_same_months_supersedes_and_is_recorded(books_2017, cast, report_day):
+    first = _publish(books_2017, cast, date(2017, 1, 1), date(2017, 12, 1), report_day)
+    second = _publish(books_2017, cast, date(2017, 1, 1), date(2017, 12, 1), report_day, correction=True)
+    third = _publish(books_2017, cast, date(2017, 1, 1), date(2017, 12, 1), report_day, correction=True)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.withdrawn is not None and second.withdrawn is not None and third.withdrawn is None
+    assert (second.supersedes_id, third.supersedes_id) == (first.pk, second.pk)
+    entry = AuditEntry.objects.filter(code=ReportEvent.REPORT_CORRECTED).last()
+    assert entry.data["replaces"] == str(second.pk)
+    # A "correction" of other months is still an overlap.
+    with pytest.raises(ValidationError):
+        _publish(books_2017, cast, date(2017, 1, 1), date(2017, 6, 1), report_day, correction=True)
+
+
+def test_adjacent_periods_are_fine(books_2017, cast, report_day):
+    _publish(books_2017, cast, date(2017, 1, 1), date(2017, 6, 1), report_day)
+    _publish(books_2017, cast, date(2017, 7, 1), date(2017, 12, 1), report_day)
+    assert Publication.objects.count() == 2
