@@ -16,6 +16,7 @@ from corridor.funds.services.donors import (
     donor_update,
 )
 from corridor.funds.services.expenses import (
+    approval_reason,
     approval_threshold,
     expense_approve,
     expense_attach_receipt,
@@ -33,7 +34,7 @@ from corridor.funds.services.periods import month_digest, period_close
 from corridor.funds.services.rates import rate_delete, rate_record, rates_import
 
 __all__ = [
-    "NotAllowed", "PeriodClosed", "approval_threshold", "budget_create", "budget_update", "campaign_create",
+    "NotAllowed", "PeriodClosed", "approval_reason", "approval_threshold", "budget_create", "budget_update", "campaign_create",
     "campaign_update", "check_open", "donation_correct", "donation_delete", "donation_record",
     "donation_update", "donor_create", "donor_erase", "donor_set_consent", "donor_update",
     "expense_approve", "expense_attach_receipt", "expense_correct", "expense_delete", "expense_link",

@@ -34,13 +34,20 @@ def approval_threshold() -> tuple[Decimal, str]:
     return Decimal(amount), check_currency(currency)
 
 
-def needs_second_approval(organisation, amount: Decimal, currency: str, day: date) -> bool:
+def approval_reason(organisation, amount: Decimal, currency: str, day: date) -> str | None:
+    """Why an expense needs a second finance officer: "above" the threshold, "no_rate"
+    when it cannot be converted to the threshold's currency (the safe answer is a
+    second pair of eyes), or None."""
     limit, limit_currency = approval_threshold()
     try:
         converted = RateBook(organisation, limit_currency, currencies=[currency]).convert(abs(amount), currency, day)
     except MissingRate:
-        return True  # cannot tell: the safe answer is a second pair of eyes
-    return converted >= limit
+        return "no_rate"
+    return "above" if converted >= limit else None
+
+
+def needs_second_approval(organisation, amount: Decimal, currency: str, day: date) -> bool:
+    return approval_reason(organisation, amount, currency, day) is not None
 
 
 def _check_category(category: str) -> str:

@@ -76,5 +76,5 @@ def test_the_export_neutralises_spreadsheet_formulas(org, cast):
 def test_an_export_with_a_missing_rate_fails_before_anything_is_sent(org, cast, expense):
     with pytest.raises(MissingRate):
         funds_export(actor=cast.finance, organisation=org, start=date(2017, 1, 1), end=date(2017, 12, 1),
-                     currency="EUR")
+                     currency="GBP")
     assert not AuditEntry.objects.filter(code=FundsEvent.EXPORTED).exists()

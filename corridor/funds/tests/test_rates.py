@@ -87,3 +87,31 @@ def test_an_import_is_all_or_nothing(org):
     assert "2" in exc.value.messages[0]
     assert not ExchangeRate.objects.exists()
     assert rates_import(actor="system:test", organisation=org, rows=rows[:1]) == 1
+
+
+def test_a_pair_with_no_rate_converts_through_a_common_currency(org, rates):
+    from corridor.funds.rates import RateBook
+
+    book = RateBook(org, "EUR")
+    # RUB→USD (0.0170), then USD→EUR (1 / 1.06, from the EUR→USD rate entered).
+    assert book.rate("RUB", date(2017, 5, 1)) == Decimal("0.0170") / Decimal("1.0600")
+    assert book.convert(Decimal(1060), "RUB", date(2017, 5, 1)) == Decimal("17.0")
+
+
+def test_a_direct_rate_wins_over_a_common_currency(org, rates):
+    from corridor.funds.rates import RateBook
+    from corridor.funds.services import rate_record
+
+    rate_record(actor="system:test", organisation=org, currency="RUB", quote="EUR", date=date(2017, 1, 1),
+                rate=Decimal("0.0150"), source="test")
+    assert RateBook(org, "EUR").rate("RUB", date(2017, 5, 1)) == Decimal("0.0150")
+
+
+def test_no_path_at_all_is_still_a_clear_error(org, rates):
+    from corridor.funds.rates import MissingRate, RateBook
+
+    with pytest.raises(MissingRate) as exc:
+        RateBook(org, "GBP").rate("RUB", date(2017, 5, 1))
+    assert "RUB" in exc.value.message and "GBP" in exc.value.message
+    with pytest.raises(MissingRate):  # before the first rate
+        RateBook(org, "EUR").rate("RUB", date(2016, 12, 31))

@@ -178,3 +178,12 @@ def test_the_dashboard_shows_the_funds_and_transparency_panels_by_role(cast, sta
     html = staff_client(getattr(cast, who)).get("/staff/?lang=en").content.decode()
     assert (reverse("funds:index") in html) == (who in VIEWERS)
     assert (reverse("reports:index") in html) == (who in STATISTICS)
+
+
+def test_a_small_expense_with_no_rate_says_the_rate_is_missing_not_that_it_is_large(cast, staff_client, rates):
+    response = staff_client(cast.finance).post(reverse("funds:expense_new") + "?lang=en", {
+        "date": "2017-03-05", "amount": "50", "currency": "GEL", "category": "medical"}, follow=True)
+    page = response.content.decode()
+    assert Expense.objects.get().status == Expense.Status.PENDING
+    assert "There is no exchange rate from GEL to USD" in page
+    assert "Above 1000 USD" not in page

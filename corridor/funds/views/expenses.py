@@ -23,6 +23,7 @@ from corridor.funds.selectors import (
     services_of_case,
 )
 from corridor.funds.services import (
+    approval_reason,
     approval_threshold,
     expense_approve,
     expense_attach_receipt,
@@ -87,7 +88,13 @@ def expense_new(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_errors(form, exc)
             else:
-                if expense.status == Expense.Status.PENDING:
+                reason = approval_reason(expense.organisation, expense.money.amount, expense.currency, expense.date)
+                if expense.status == Expense.Status.PENDING and reason == "no_rate":
+                    messages.warning(request, _(
+                        "Recorded. There is no exchange rate from %(currency)s to %(limit_currency)s for this date, "
+                        "so a second finance officer must approve it. Enter the rate under Funds → Exchange rates.")
+                        % {"currency": expense.currency, "limit_currency": approval_threshold()[1]})
+                elif expense.status == Expense.Status.PENDING:
                     messages.warning(request, _("Recorded. Above %(limit)s a second finance officer must approve it.")
                                      % {"limit": " ".join(str(x) for x in approval_threshold())})
                 else:
