@@ -40,12 +40,22 @@ def _month_header(month: date, with_year: bool) -> str:
     return f"{name} {month:%y}" if with_year else name
 
 
+def _month_year(month: date) -> str:
+    """"September 2025"; in Russian the lower-case standalone form CLDR gives
+    ("сентябрь 2025 г."), since the label stands mid-sentence ("Отчёт за сентябрь")."""
+    from django.utils.translation import get_language
+
+    if (get_language() or "").startswith("ru"):
+        return f"{date_format(month, 'F').lower()} {month.year} г."
+    return date_format(month, "YEAR_MONTH_FORMAT")
+
+
 def period_label(start: date, end: date) -> str:
     if start.month == 1 and end.month == 12 and start.year == end.year:
         return str(start.year)
     if start == end:
-        return date_format(start, "YEAR_MONTH_FORMAT")
-    return f"{date_format(start, 'YEAR_MONTH_FORMAT')} – {date_format(end, 'YEAR_MONTH_FORMAT')}"
+        return _month_year(start)
+    return f"{_month_year(start)} – {_month_year(end)}"
 
 
 def present(snapshot: dict, lang: str) -> dict:
@@ -164,6 +174,7 @@ def method_notes(policy: dict, min_payments: int, currency: str) -> list[str]:
           "within “other, combined”.") % {"n": min_payments},
         _("Amounts are converted into %(currency)s at the exchange rate of each transaction's date and "
           "rounded to whole units.") % {"currency": currency},
-        _("Private donors are never named. Organisations and people who agreed to be named are listed "
-          "by name only."),
+        _("Private donors are named only if they asked to be: everyone else who gives privately is "
+          "counted, never named. Organisations and people listed by name agreed to it, and only their "
+          "names are shown."),
     ]

@@ -16,6 +16,15 @@ class Partner(models.TextChoices):
     JOURNALIST = "journalist", _("A journalist")
 
 
+# Short names for badges, translated like the long ones (never the raw codes).
+PARTNER_SHORT = {
+    Partner.OSCE: _("OSCE"),
+    Partner.ECHR: _("ECHR"),
+    Partner.UN: _("UN"),
+    Partner.JOURNALIST: _("journalist"),
+}
+
+
 class Testimony(models.Model):
     """A survivor's or witness's account, recorded by a legal officer.
 
@@ -55,6 +64,10 @@ class Testimony(models.Model):
     @property
     def audit_id(self) -> str:
         return self.code
+
+    @property
+    def consent_partner_labels(self) -> list[str]:
+        return [str(PARTNER_SHORT.get(p, p)) for p in self.consent_partners]
 
     @property
     def internal_only(self) -> bool:

@@ -38,3 +38,13 @@ def test_pages_speak_russian(cast, staff_client, world):
     assert "Независимых источников" in page and "Произвольное задержание" in page
     with translation.override("en"):
         assert str(world.a_public.act_type) == "Arbitrary detention"
+
+
+def test_consent_badges_are_translated_not_raw_codes():
+    from django.utils import translation
+
+    from corridor.evidence.models import Testimony
+
+    t = Testimony(consent_partners=["echr", "osce", "journalist"])
+    with translation.override("ru"):
+        assert t.consent_partner_labels == ["ЕСПЧ", "ОБСЕ", "журналист"]

@@ -211,3 +211,17 @@ def test_the_cutoff_never_moves_backwards(today, policy):
 
 def test_the_default_cutoff_is_three_months_back():
     assert publication_cutoff(date(2018, 6, 15), Policy()) == date(2018, 3, 1)
+
+
+def test_russian_months_are_lower_case_mid_sentence():
+    from datetime import date
+
+    from django.utils import translation
+
+    from corridor.reports.presentation import period_label
+
+    with translation.override("ru"):
+        assert period_label(date(2025, 9, 1), date(2026, 8, 1)) == "сентябрь 2025 г. – август 2026 г."
+        assert period_label(date(2025, 9, 1), date(2025, 9, 1)) == "сентябрь 2025 г."
+    with translation.override("en"):
+        assert period_label(date(2025, 9, 1), date(2026, 8, 1)) == "September 2025 – August 2026"
