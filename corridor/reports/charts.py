@@ -9,6 +9,7 @@ available only to sighted readers. The same SVG is embedded in the typst PDF.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -51,14 +52,36 @@ def _open(width: int, height: int, title: str, desc: str) -> tuple[str, str]:
     return head, "</svg>"
 
 
-def _nice_max(value: float) -> float:
+def _tick_step(value: float) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 × 10ⁿ) that covers `value` in at most
+    six intervals: a 1.2 M budget gets an axis to 1.25 M, not to 2 M."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10.0 * magnitude  # pragma: no cover
+    magnitude = 10 ** (len(str(int(value / 6) or 1)) - 2) if value >= 60 else 1
+    while True:
+        for step in (1, 2, 2.5, 5):
+            if value <= step * magnitude * 6:
+                return step * magnitude
+        magnitude *= 10
+
+
+def _ticks(low: float, high: float) -> list[float]:
+    """Round tick values from ≤ low to ≥ high (low ≤ 0 ≤ high), 0 among them."""
+    step = _tick_step(max(high, 0) - min(low, 0))
+    # The first multiple of the step at or below `low`.
+    first = math.floor(low / step) * step if low < 0 else 0.0
+    ticks = [first]
+    while ticks[-1] < high - 1e-9 or len(ticks) < 2:
+        ticks.append(ticks[-1] + step)
+    return ticks
+
+
+def _num(value: float) -> str:
+    """Axis labels grouped like the tables beside them ("1,918" in English, "1 918"
+    in Russian)."""
+    from django.utils.formats import number_format
+
+    return number_format(round(value), 0, use_l10n=True, force_grouping=True)
 
 
 def hbar(bars: Sequence[Bar], *, title: str, desc: str, width: int = 640, colour: str = PALETTE[0]) -> SafeString:
@@ -102,14 +125,14 @@ def stacked(columns: Sequence[str], series: Sequence[Series], *, title: str, des
     total_h = height + legend_rows * 22 + 8
     head, tail = _open(width, total_h, title, desc)
     totals = [sum(float(s.values[i] or 0) for s in series) for i in range(len(columns))]
-    vmax = _nice_max(max(totals + [0.0]))
+    ticks = _ticks(0.0, max(totals + [0.0]))
+    vmax = ticks[-1]
     plot_h, plot_w = height - top - bottom, width - left - right
     parts = [head]
-    for k in range(5):
-        v = vmax * k / 4
-        y = top + plot_h - plot_h * k / 4
+    for v in ticks:
+        y = top + plot_h - plot_h * v / vmax
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(_t(left - 6, y + 4, f"{v:,.0f}".replace(",", "\u202f"), size=11, anchor="end", fill=MUTED))
+        parts.append(_t(left - 6, y + 4, _num(v), size=11, anchor="end", fill=MUTED))
     slot = plot_w / max(len(columns), 1)
     bar_w = max(4.0, slot * 0.68)
     for i, name in enumerate(columns):
@@ -123,7 +146,7 @@ def stacked(columns: Sequence[str], series: Sequence[Series], *, title: str, des
             y -= h
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                          f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(name)} · {escape(s.label)}: '
-                         f'{v:,.0f} {escape(unit)}</title></rect>')
+                         f'{_num(v)} {escape(unit)}</title></rect>')
         parts.append(_t(x + bar_w / 2, top + plot_h + 16, name, size=11, anchor="middle", fill=MUTED))
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="{MUTED}"/>')
     col_w = (width - left) / 3
@@ -143,9 +166,8 @@ def lines(columns: Sequence[str], series: Sequence[Series], *, title: str, desc:
     left, right, top, bottom = 72, 16, 12, 52
     head, tail = _open(width, height, title, desc)
     values = [float(v) for s in series for v in s.values if v is not None]
-    vmax = _nice_max(max(values + [0.0]))
-    vmin = min(values + [0.0])
-    vmin = -_nice_max(-vmin) if vmin < 0 else 0.0
+    ticks = _ticks(min(values + [0.0]), max(values + [0.0]))
+    vmin, vmax = ticks[0], ticks[-1]
     plot_h, plot_w = height - top - bottom, width - left - right
     span = vmax - vmin or 1.0
 
@@ -153,11 +175,10 @@ def lines(columns: Sequence[str], series: Sequence[Series], *, title: str, desc:
         return top + plot_h - plot_h * (v - vmin) / span
 
     parts = [head]
-    for k in range(5):
-        v = vmin + span * k / 4
+    for v in ticks:
         y = y_of(v)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(_t(left - 6, y + 4, f"{v:,.0f}".replace(",", "\u202f"), size=11, anchor="end", fill=MUTED))
+        parts.append(_t(left - 6, y + 4, _num(v), size=11, anchor="end", fill=MUTED))
     if vmin < 0:
         parts.append(f'<line x1="{left}" y1="{y_of(0):.1f}" x2="{width - right}" y2="{y_of(0):.1f}" '
                      f'stroke="{INK}"/>')
