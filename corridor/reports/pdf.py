@@ -46,6 +46,15 @@ def _labels(view: dict, digest: str, published: str) -> dict:
         "programme_heading": _("Programme"),
         "indicator": _("People"),
         "overall": _("Since the programme began"),
+        "violations_heading": _("Documented violations"),
+        "violations_summary": (_("Events documented that began in this period: %(events)s; acts of violence "
+                                 "and other violations in them: %(acts)s.")
+                               % {"events": view["violations"]["events"], "acts": view["violations"]["acts"]}
+                               if view.get("violations") else ""),
+        "act_kind": _("Kind of act"),
+        "acts": _("Acts"),
+        "wave": _("Wave of persecution"),
+        "events": _("Events"),
         "method_heading": _("How these figures protect people"),
         "method": view["method"],
         "campaigns_note": _("Campaigns that use our name, and whether they are ours: /transparency/campaigns/"),

@@ -103,6 +103,14 @@ def _present(s: dict, lang: str) -> dict:
         return [{"label": labels[r["key"]], "text": r["label"][lang], "value": r["value"],
                  "suppressed": r["suppressed"]} for r in rows]
 
+    violations = s.get("violations")  # reports published before version 2 have none
+    if violations is not None:
+        violations = {
+            "events": violations["events"]["label"][lang],
+            "acts": violations["acts"]["label"][lang],
+            "by_type": [{"label": r["name"][lang], "text": r["label"][lang]} for r in violations["by_type"]],
+            "by_wave": [{"label": r["name"][lang], "text": r["label"][lang]} for r in violations["by_wave"]],
+        }
     programme_period = indicators(s["programme"]["period"])
     programme_overall = indicators(s["programme"]["overall"])
     period = period_label(start, end)
@@ -124,6 +132,7 @@ def _present(s: dict, lang: str) -> dict:
         "organisations": s["donors"]["organisations"],
         "individuals": s["donors"]["individuals"],
         "private_donations": s["donors"]["private_donations"]["label"][lang],
+        "violations": violations,
         "programme_period": programme_period,
         "programme_overall": programme_overall,
         "programme_rows": [{"label": p["label"], "period": p["text"], "overall": o["text"]}

@@ -19,9 +19,15 @@ from corridor.funds.budgeting import months_between
 from corridor.funds.ledger import converted, donations_in, spending_in, whole
 from corridor.funds.models import Category, Donation, Donor, Source
 from corridor.funds.rates import RateBook
-from corridor.reports.disclosure import Cell, Policy, publication_cutoff, publish_count
+from corridor.reports.disclosure import (
+    Cell,
+    Policy,
+    publication_cutoff,
+    publish_count,
+    publish_table,
+)
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: violation statistics
 # A month's category is shown on its own only when it adds up at least this many
 # payments; smaller ones are combined, so no single payment stands out.
 MIN_PAYMENTS = 3
@@ -190,6 +196,47 @@ def programme_figures(organisation, start: date, end: date, policy: Policy) -> d
     }
 
 
+def _table(counts: dict, labels: dict, policy: Policy) -> list[dict]:
+    """A published one-way table with its rows' labels in both languages."""
+    cells = {}
+    for lang in ("ru", "en"):
+        with translation.override(lang):
+            cells[lang] = publish_table(counts, policy)
+    return [{"key": key, "name": labels[key], "value": cell.value, "suppressed": cell.suppressed,
+             "label": {lang: cells[lang][key].label for lang in cells}} for key, cell in cells["en"].items()]
+
+
+def violation_figures(organisation, start: date, end: date, policy: Policy) -> dict:
+    """Documented violations whose events began in the period: events and acts in
+    all, acts by type and events by wave of persecution, under the same disclosure
+    control as the programme (rounded, small cells and their give-aways hidden).
+    Places, dates finer than the period, victims and perpetrators are never
+    published. Only the organisation's counts: no text from any record."""
+    from django.db.models import Count
+
+    from corridor.evidence.models import Act, ViolationEvent
+
+    since, until = start, _after(end)
+    events = ViolationEvent.objects.filter(organisation=organisation, starts__gte=since, starts__lt=until)
+    acts = Act.objects.filter(event__in=events)
+    by_type = {row["act_type__code"]: (row["n"], {"ru": row["act_type__label_ru"], "en": row["act_type__label_en"]})
+               for row in acts.values("act_type__code", "act_type__label_ru", "act_type__label_en")
+               .annotate(n=Count("id")).order_by("act_type__code")}
+    by_wave = {f"wave-{i}": (row["n"], {"ru": row["wave__name_ru"], "en": row["wave__name_en"]})
+               for i, row in enumerate(events.filter(wave__isnull=False)
+                                       .values("wave", "wave__name_ru", "wave__name_en", "wave__starts")
+                                       .annotate(n=Count("id")).order_by("wave__starts"))}
+    n_events, n_acts = events.count(), acts.count()
+    return {
+        "events": _cell(lambda: publish_count(n_events, policy, floor=True)),
+        "acts": _cell(lambda: publish_count(n_acts, policy, floor=True)),
+        "by_type": _table({k: n for k, (n, _l) in by_type.items()}, {k: lab for k, (_n, lab) in by_type.items()},
+                          policy),
+        "by_wave": _table({k: n for k, (n, _l) in by_wave.items()}, {k: lab for k, (_n, lab) in by_wave.items()},
+                          policy),
+    }
+
+
 def build(organisation, *, start: date, end: date, currency: str, policy: Policy | None = None,
           today: date | None = None) -> dict:
     """The snapshot for months start..end (first days). Raises ReportError if the
@@ -221,4 +268,5 @@ def build(organisation, *, start: date, end: date, currency: str, policy: Policy
         "prepared": today.isoformat(),
         **finance,
         "programme": programme,
+        "violations": violation_figures(organisation, start, end, policy),
     }
