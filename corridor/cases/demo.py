@@ -88,6 +88,10 @@ def populate(ctx) -> None:
                                                  defaults={"last": state.households[org.pk]})
         _embassies(ctx, state)
     if total:
+        from corridor.cases import demo_2017
+
+        with transaction.atomic():
+            demo_2017.populate(ctx)
         from corridor.cases.services import alerts_sweep
 
         alerts_sweep(state.now)

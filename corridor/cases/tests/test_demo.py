@@ -40,7 +40,9 @@ def demo(cast):
 
 
 def test_the_demo_covers_the_journey(demo):
-    assert Case.objects.count() == 400 == Person.objects.count()
+    from corridor.cases.demo_2017 import COHORT_2017
+
+    assert Case.objects.count() == 400 + sum(n for _s, n in COHORT_2017) == Person.objects.count()
     assert set(Case.objects.values_list("stage", flat=True)) >= {Stage.CONTACTED, Stage.SHELTERED, Stage.RESETTLED}
     assert Household.objects.exists() and Document.objects.exists() and Service.objects.exists()
     assert Application.objects.filter(decision="granted").exists() and Application.objects.filter(decision="refused")
@@ -71,3 +73,16 @@ def test_demo_people_decrypt_and_codes_continue(demo, cast, make_case):
     assert person.identity["name_latin"] and person.phone.startswith("+79")
     last = max(int(c.split("-")[1]) for c in Person.objects.filter(organisation=cast.org).values_list("code", flat=True))
     assert make_case(cast.org).code == f"K-{last + 1:04d}"
+
+
+def test_the_demo_2017_report_tells_the_story(demo, cast):
+    from datetime import date
+
+    from corridor.reports.transparency import build
+
+    report = build(cast.org, start=date(2017, 1, 1), end=date(2017, 12, 1), currency="USD", today=date(2018, 6, 1))
+    labels = {row["key"]: row["label"]["en"] for row in report["programme"]["period"]}
+    assert labels == {"contacted": "more than 80", "assisted": "more than 60", "left_region": "more than 40",
+                      "left_country": "fewer than 10", "asylum": "fewer than 10"}
+    # Every 2017 story has ended: nothing from then sits open on today's board.
+    assert not Case.objects.filter(opened__year=2017, closed__isnull=True).exists()
