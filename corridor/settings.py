@@ -203,6 +203,9 @@ CORRIDOR_KEYSTORE = str(env_path("CORRIDOR_KEYSTORE", VAR_DIR / "keystore.json")
 CORRIDOR_KEYD_JOURNAL = str(env_path("CORRIDOR_KEYD_JOURNAL", VAR_DIR / "log" / "keyd-unwraps.jsonl"))
 CORRIDOR_UNWRAP_LIMIT = env_int("CORRIDOR_UNWRAP_LIMIT", 6000, minimum=1)
 CORRIDOR_LOG_ORIGIN = env_str("CORRIDOR_LOG_ORIGIN", "corridor.local/audit")
+# The public address of this site (e.g. https://corridor.example.org), printed in
+# PDFs that leave it; empty means the PDF names the page without an address.
+CORRIDOR_PUBLIC_URL = env_str("CORRIDOR_PUBLIC_URL", "").rstrip("/")
 CORRIDOR_BLOB_DIR = env_path("CORRIDOR_BLOB_DIR", VAR_DIR / "blobs")
 CORRIDOR_LOGIN_MAX_FAILURES = env_int("CORRIDOR_LOGIN_MAX_FAILURES", 5, minimum=1)
 CORRIDOR_LOGIN_LOCK_SECONDS = env_int("CORRIDOR_LOGIN_LOCK_SECONDS", 15 * 60, minimum=1)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typst
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -57,7 +58,12 @@ def _labels(view: dict, digest: str, published: str) -> dict:
         "events": _("Events"),
         "method_heading": _("How these figures protect people"),
         "method": view["method"],
-        "campaigns_note": _("Campaigns that use our name, and whether they are ours: /transparency/campaigns/"),
+        "campaigns_note": (_("Campaigns that use our name, and whether they are ours: %(url)s")
+                           % {"url": f"{settings.CORRIDOR_PUBLIC_URL}/transparency/campaigns/"}
+                           if settings.CORRIDOR_PUBLIC_URL else
+                           _("Campaigns that use our name, and whether they are ours, are listed on the "
+                             "“Campaigns” page of our transparency site.")),
+        "disowned_heading": _("Not ours: do not give to these campaigns"),
         "published": published,
         "digest": _("Fingerprint of these figures (SHA-256): %(digest)s") % {"digest": digest},
     }

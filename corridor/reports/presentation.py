@@ -133,6 +133,8 @@ def _present(s: dict, lang: str) -> dict:
         "individuals": s["donors"]["individuals"],
         "private_donations": s["donors"]["private_donations"]["label"][lang],
         "violations": violations,
+        "disowned_campaigns": [c["name"] + (f" ({c['run_by']})" if c["run_by"] else "")
+                               for c in s.get("disowned_campaigns", [])],
         "programme_period": programme_period,
         "programme_overall": programme_overall,
         "programme_rows": [{"label": p["label"], "period": p["text"], "overall": o["text"]}

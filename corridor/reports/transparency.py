@@ -237,6 +237,16 @@ def violation_figures(organisation, start: date, end: date, policy: Policy) -> d
     }
 
 
+def disowned_campaigns(organisation) -> list[dict]:
+    """Campaigns that use our name but are not ours, as listed publicly when the
+    report was published: a downloaded PDF must warn donors without a link."""
+    from corridor.funds.models import Campaign
+
+    return [{"name": c.name, "run_by": c.run_by}
+            for c in Campaign.objects.filter(organisation=organisation, listed=True,
+                                             status=Campaign.Status.DISOWNED).order_by("name")]
+
+
 def build(organisation, *, start: date, end: date, currency: str, policy: Policy | None = None,
           today: date | None = None) -> dict:
     """The snapshot for months start..end (first days). Raises ReportError if the
@@ -269,4 +279,5 @@ def build(organisation, *, start: date, end: date, currency: str, policy: Policy
         **finance,
         "programme": programme,
         "violations": violation_figures(organisation, start, end, policy),
+        "disowned_campaigns": disowned_campaigns(organisation),
     }

@@ -47,3 +47,25 @@ def test_the_pdf_renders_in_russian_and_english_with_the_2017_totals(books_2017,
     assert "more than 85" in en and "более 85" in ru and "fewer than 10" in en
     fonts = _fonts(publication.pdf("ru"), tmp_path)
     assert "Libertinus" in fonts and " no " not in fonts.split("\n", 2)[-1]  # every font embedded
+
+
+def test_the_pdf_names_disowned_campaigns_and_gives_the_full_address(books_2017, report_day, settings):
+    import subprocess
+    from datetime import date
+
+    from corridor.funds.services import campaign_create
+    from corridor.reports.pdf import render_pdf
+    from corridor.reports.transparency import build
+
+    campaign_create(actor="system:test", organisation=books_2017, name="Помощь беженцам Кавказа",
+                    status="disowned", run_by="unknown people")
+    settings.CORRIDOR_PUBLIC_URL = "https://corridor.example.org"
+    report = build(books_2017, start=date(2017, 1, 1), end=date(2017, 12, 1), currency="USD", today=report_day)
+    pdf = render_pdf(report, "en", digest="0" * 64)
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "Помощь беженцам Кавказа" in text and "do not give" in text
+    assert "https://corridor.example.org/transparency/campaigns/" in text
+    settings.CORRIDOR_PUBLIC_URL = ""
+    text = subprocess.run(["pdftotext", "-", "-"], input=render_pdf(report, "en", digest="0" * 64),
+                          capture_output=True, check=True).stdout.decode()
+    assert "/transparency/campaigns/" not in text and "Campaigns" in text
