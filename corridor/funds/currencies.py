@@ -1,11 +1,21 @@
-"""ISO 4217 currencies (active codes, with their minor units), shipped with Corridor
-so validation never depends on the network or on the operating system's locale data.
+"""Currencies: which codes are in use, their minor units and their names.
 
-Source: the ISO 4217 list ("List one", currencies and funds); X-codes for precious
-metals, testing and SDR are left out: nobody donates in XAU.
+Which currencies are legal tender somewhere today comes from the CLDR data that
+`babel` ships (kept current with each release, so a replaced code such as ANG,
+which XCG replaced in 2025, drops out and XCG comes in), never from the network or
+the operating system's locale data. Minor units stay the ISO 4217 ones in the table
+below for every code Corridor has stored amounts in, because amounts are stored in
+minor units and a changed precision would change stored money; a code that is new
+to the table takes CLDR's precision.
 """
 
 from __future__ import annotations
+
+from datetime import date
+from functools import cache
+
+from babel import Locale
+from babel.numbers import get_currency_precision, get_territory_currencies
 
 # code: minor-unit digits
 _TABLE = """
@@ -31,14 +41,39 @@ MINOR_UNITS: dict[str, int] = {
 COMMON = ["RUB", "USD", "EUR", "GBP", "CHF", "SEK", "NOK", "CAD", "GEL", "AMD", "KZT", "TRY", "UAH"]
 
 
+# Precious metals, SDR, bond-market units and the testing codes: nobody donates in XAU.
+NOT_MONEY = frozenset({"XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA", "XTS", "XXX"})
+
+
+@cache
+def in_use() -> frozenset[str]:
+    """Codes that are legal tender in some territory today (CLDR via babel)."""
+    today = date.today()
+    codes: set[str] = set()
+    for territory in Locale("en").territories:
+        try:
+            codes.update(get_territory_currencies(territory, today, tender=True))
+        except Exception:  # noqa: S112 - regions (e.g. "001") have no currencies
+            continue
+    return frozenset(codes - NOT_MONEY)
+
+
 def is_currency(code: str) -> bool:
-    return code in MINOR_UNITS
+    return code in in_use()
 
 
 def minor_units(code: str) -> int:
-    return MINOR_UNITS[code]
+    if code in MINOR_UNITS:
+        return MINOR_UNITS[code]
+    return get_currency_precision(code)
 
 
 def choices() -> list[tuple[str, str]]:
-    rest = sorted(set(MINOR_UNITS) - set(COMMON))
-    return [(c, c) for c in COMMON + rest]
+    common = [c for c in COMMON if is_currency(c)]
+    rest = sorted(in_use() - set(common))
+    return [(c, c) for c in common + rest]
+
+
+def name(code: str, lang: str) -> str:
+    """"Georgian lari" / "грузинский лари"."""
+    return Locale.parse(lang).currencies.get(code, code)

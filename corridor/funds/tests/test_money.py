@@ -74,3 +74,14 @@ def test_formatting_follows_the_language():
         assert format_amount(Decimal("170000"), "USD", decimals=0) == "170\xa0000\xa0USD"
     with translation.override("en"):
         assert format_amount(Decimal("1234.5"), "RUB") == "1,234.50\xa0RUB"
+
+
+def test_currencies_come_from_maintained_data_not_a_dated_table():
+    from corridor.funds import currencies
+
+    assert currencies.is_currency("XCG") and not currencies.is_currency("ANG")  # replaced in 2025
+    assert currencies.is_currency("XAF") and not currencies.is_currency("XAU")
+    assert currencies.minor_units("JPY") == 0 and currencies.minor_units("BHD") == 3
+    assert currencies.minor_units("XCG") == 2
+    assert currencies.name("GEL", "ru") == "грузинский лари"
+    assert [c for c, _ in currencies.choices()][:3] == ["RUB", "USD", "EUR"]
