@@ -272,3 +272,10 @@ class ContactForm(forms.Form):
 
 class ResolveForm(forms.Form):
     note = text(_("What happened"), rows=2)
+
+
+class ErasureRequestForm(forms.Form):
+    reason = forms.CharField(label=_("Why must this person be erased?"), max_length=2000, widget=forms.Textarea(
+        attrs={"rows": 3}), help_text=_("The approver reads it. It is erased together with the person."))
+    include_household = forms.BooleanField(label=_("Erase the household members' records too"), required=False)
+    confirm = forms.BooleanField(label=_("I understand that this cannot be undone"), required=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from corridor.cases.views import cases, coordination, destinations, records, referrals
+from corridor.cases.views import cases, coordination, destinations, erasure, records, referrals
 
 
 class CaseCode:
@@ -30,6 +30,9 @@ urlpatterns = [
     path("exports/", coordination.exports, name="exports"),
     path("exports/<uuid:pk>/decide/", coordination.export_decide, name="export_decide"),
     path("exports/<uuid:pk>/download/", coordination.export_download, name="export_download"),
+    path("erasures/", erasure.erasures, name="erasures"),
+    path("erasures/<uuid:pk>/decide/", erasure.erasure_decide_view, name="erasure_decide"),
+    path("erasures/<uuid:pk>/legal-hold/", erasure.erasure_hold_view, name="erasure_hold"),
     path("referrals/", referrals.referral_list, name="referrals"),
     path("referrals/<uuid:pk>/", referrals.referral_detail, name="referral"),
     path("referrals/<uuid:pk>/decide/", referrals.referral_decide, name="referral_decide"),
@@ -41,6 +44,7 @@ urlpatterns = [
     path("<casecode:code>/", cases.case_detail, name="detail"),
     path("<casecode:code>/break-glass/", cases.break_glass, name="break_glass"),
     path("<casecode:code>/person/", cases.person_edit, name="person_edit"),
+    path("<casecode:code>/erase/", erasure.erase_request, name="erase_request"),
     path("<casecode:code>/edit/", cases.case_edit, name="case_edit"),
     path("<casecode:code>/stage/", cases.transition, name="transition"),
     path("<casecode:code>/assign/", cases.assign, name="assign"),

@@ -7,7 +7,9 @@ from django.utils import timezone
 
 
 class DataKey(models.Model):
-    """A 256-bit data key, stored only wrapped by the root key held in keyd.
+    """A 256-bit data key, stored only wrapped: under an erasure bucket's key
+    (root_version 0, `bucket`/`bucket_gen` say which) or, for keys made before
+    buckets existed, under a root key version held in keyd.
 
     One per person (and household members' records), one per evidence file, one per
     intake contact. Destroying it (`wrapped=None`) erases every value encrypted under
@@ -33,9 +35,11 @@ class DataKey(models.Model):
     wrapped = models.BinaryField(null=True)
     created = models.DateTimeField(default=timezone.now)
     destroyed = models.DateTimeField(null=True)
+    bucket = models.PositiveIntegerField(null=True)
+    bucket_gen = models.PositiveIntegerField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["root_version"])]
+        indexes = [models.Index(fields=["root_version"]), models.Index(fields=["bucket", "bucket_gen"])]
 
     def __str__(self) -> str:
         return f"DataKey {self.id} v{self.version}"
@@ -50,3 +54,19 @@ class DataKey(models.Model):
         org = str(self.organisation_id) if self.organisation_id else "-"
         parts = ["corridor/datakey/v1", str(self.id), self.scope, org, str(self.version)]
         return "\x00".join(parts).encode("utf-8")
+
+
+class ErasureBucket(models.Model):
+    """The database's view of one keyd erasure bucket: the generation its live keys
+    are at. Its row lock orders erasures against new keys joining the bucket (see
+    corridor.crypto.keys), so no live key is left under a generation that is retired.
+    """
+
+    id = models.PositiveIntegerField(primary_key=True)
+    gen = models.PositiveIntegerField()
+    # A key in this bucket was destroyed while keyd was sealed or unreachable: its
+    # row is gone but old copies still open until `settle_buckets` shreds the bucket.
+    dirty = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"ErasureBucket {self.id} gen {self.gen}"

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from . import bucket_ops
+from . import buckets as bk
 from . import keystore as kslib
 from .ceiling import Ceiling
 from .errors import BadRequest, BadUnseal, CeilingTripped, KeydError, Sealed, UnwrapFailed
@@ -43,7 +45,7 @@ class _Unsealed:
     """Key material held while unsealed. Buffers are bytearrays so seal can wipe them."""
 
     def __init__(self, kek: bytearray, roots: dict[int, bytearray], index_key: bytearray,
-                 signing_raw: bytearray, current: int) -> None:
+                 signing_raw: bytearray, current: int, buckets: bucket_ops.BucketTable) -> None:
         self.lock = threading.Lock()
         self.wiped = False
         self.kek = kek
@@ -54,6 +56,7 @@ class _Unsealed:
         self.signing_raw = signing_raw
         self.signer = Ed25519PrivateKey.from_private_bytes(bytes(signing_raw))
         self.kind_keys: dict[str, bytes] = {}
+        self.buckets = buckets
 
     def kind_key(self, kind: str) -> bytes:
         key = self.kind_keys.get(kind)
@@ -73,6 +76,7 @@ class _Unsealed:
                 kslib.zero(buf)
             self.kind_keys.clear()
             self.wrappers = {}
+            self.buckets.wipe()
 
 
 def _principal(req: dict[str, Any]) -> str:
@@ -137,6 +141,8 @@ class Agent:
             "seal": lambda r, u: self.seal(self._reason(r)),
             "rotate_root": self._rotate_root, "retire_root": self._retire_root,
             "wrap": self._wrap, "unwrap": self._unwrap, "rewrap": self._rewrap,
+            "shred": lambda r, u: bucket_ops.shred(self, self._require(), r),
+            "bucket_retire": lambda r, u: bucket_ops.retire(self, self._require(), r),
             "blind_index": self._blind_index, "hpke_open": self._hpke_open, "sign": self._sign,
         }
 
@@ -183,6 +189,7 @@ class Agent:
             "shares_needed": ks.shamir["threshold"] if ks.shamir else 0,
             "signing_public_key": b64e(ks.signing_public_key), "log_origin": ks.log_origin,
             "sealed_reason": self._sealed_reason if sealed else None,
+            **bucket_ops.status(ks),
         }
 
     @property
@@ -217,12 +224,13 @@ class Agent:
         try:
             roots = kslib.open_roots(self.keystore, kek)
             index_key, signing_raw = kslib.open_internal_keys(self.keystore, roots)
+            table = bucket_ops.BucketTable(self.keystore, roots)
         except BadUnseal:
             kslib.zero(kek)
             for r in roots.values():
                 kslib.zero(r)
             raise
-        st = _Unsealed(kek, roots, index_key, signing_raw, self.keystore.current_root)
+        st = _Unsealed(kek, roots, index_key, signing_raw, self.keystore.current_root, table)
         with self._swap:
             if gen != self._seal_gen:  # a seal arrived while we were deriving: it wins
                 installed = False
@@ -324,16 +332,21 @@ class Agent:
         _principal(req)
         items = _items(req)
         w = st.current
-        out = []
+        parsed = []
         for i, item in enumerate(items):
             key = b64d(item.get("key"), f"item {i} key")
             if not 0 < len(key) <= MAX_KEY_LEN:
                 raise BadRequest(f"item {i}: key must be 1-{MAX_KEY_LEN} bytes")
-            out.append(b64e(w.wrap(key, _ad(item.get("ad"), i))))
-        return {"root_version": w.version, "wrapped": out}
+            parsed.append((key, _ad(item.get("ad"), i)))
+        if req.get("erasable") is True:  # under an erasure bucket (see bucket_ops)
+            return {"root_version": bk.BUCKETED,
+                    "wrapped": [b64e(b) for b in bucket_ops.wrap_erasable(self, st, parsed)]}
+        return {"root_version": w.version, "wrapped": [b64e(w.wrap(key, ad)) for key, ad in parsed]}
 
     @staticmethod
     def _open(st: _Unsealed, i: int, wrapped: bytes, ad: bytes, version: int) -> bytes:
+        if version == bk.BUCKETED:
+            return bucket_ops.open_blob(st, i, wrapped, ad)
         w = st.wrappers.get(version)
         if w is None:
             raise UnwrapFailed(f"item {i}: root version {version} is not available (retired or unknown)")
@@ -377,13 +390,27 @@ class Agent:
         parsed = [_wrapped_item(item, i) for i, item in enumerate(_items(req))]
         ads = [p[1] for p in parsed]
         w = st.current
+        erasable = req.get("erasable") is True
         try:
-            out = [b64e(w.wrap(self._open(st, i, *p), p[1])) for i, p in enumerate(parsed)]
+            if erasable:
+                # Bucketed keys move to their bucket's current generation (after a
+                # shred); root-wrapped ones move into buckets (the migration).
+                legacy = [(i, p) for i, p in enumerate(parsed) if p[2] != bk.BUCKETED]
+                moved = dict(zip([i for i, _ in legacy], bucket_ops.wrap_erasable(
+                    self, st, [(self._open(st, i, *p), p[1]) for i, p in legacy]), strict=True)) if legacy else {}
+                out = [b64e(moved[i] if i in moved else bucket_ops.rewrap_blob(st, i, p[0], p[1]))
+                       for i, p in enumerate(parsed)]
+                version = bk.BUCKETED
+            else:
+                if any(p[2] == bk.BUCKETED for p in parsed):
+                    raise BadRequest("bucketed keys are re-wrapped with erasable=true only")
+                out = [b64e(w.wrap(self._open(st, i, *p), p[1])) for i, p in enumerate(parsed)]
+                version = w.version
         except UnwrapFailed:
             self.journal.record("rewrap", principal, n=len(parsed), ads=ads, ok=False)
             raise
         self.journal.record("rewrap", principal, n=len(parsed), ads=ads, ok=True)
-        return {"root_version": w.version, "wrapped": out}
+        return {"root_version": version, "wrapped": out}
 
     def _blind_index(self, req: dict[str, Any], uid: int | None) -> dict[str, Any]:
         st = self._require()

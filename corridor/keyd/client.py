@@ -158,9 +158,11 @@ class KeydClient:
     def seal(self, reason: str = "") -> dict[str, Any]:
         return self._status(self._call({"op": "seal", "reason": reason}))
 
-    def wrap(self, principal: str, items: list[tuple[bytes, bytes]]) -> tuple[int, list[bytes]]:
-        """Wrap (key, ad) pairs under the current root; returns (root_version, wrapped blobs)."""
-        r = self._call({"op": "wrap", "principal": principal,
+    def wrap(self, principal: str, items: list[tuple[bytes, bytes]], *,
+             erasable: bool = False) -> tuple[int, list[bytes]]:
+        """Wrap (key, ad) pairs under the current root, or under an erasure bucket
+        (root_version 0); returns (root_version, wrapped blobs)."""
+        r = self._call({"op": "wrap", "principal": principal, "erasable": erasable,
                         "items": [{"key": _e(k), "ad": _e(ad)} for k, ad in items]})
         return r["root_version"], [_d(w) for w in r["wrapped"]]
 
@@ -170,9 +172,11 @@ class KeydClient:
                         "items": [{"wrapped": _e(w), "ad": _e(ad), "root_version": v} for w, ad, v in items]})
         return [_d(k) for k in r["keys"]]
 
-    def rewrap(self, principal: str, items: list[tuple[bytes, bytes, int]]) -> tuple[int, list[bytes]]:
-        """Move (wrapped, ad, root_version) triples to the current root without exposing keys."""
-        r = self._call({"op": "rewrap", "principal": principal,
+    def rewrap(self, principal: str, items: list[tuple[bytes, bytes, int]], *,
+               erasable: bool = False) -> tuple[int, list[bytes]]:
+        """Move (wrapped, ad, root_version) triples to the current root, or (erasable)
+        into erasure buckets / their bucket's current generation, without exposing keys."""
+        r = self._call({"op": "rewrap", "principal": principal, "erasable": erasable,
                         "items": [{"wrapped": _e(w), "ad": _e(ad), "root_version": v} for w, ad, v in items]})
         return r["root_version"], [_d(w) for w in r["wrapped"]]
 
@@ -196,6 +200,14 @@ class KeydClient:
     def public_key(self) -> tuple[bytes, str]:
         r = self._call({"op": "public_key"})
         return _d(r["public_key"]), r["log_origin"]
+
+    def shred(self, bucket: int) -> int:
+        """Start a new generation of an erasure bucket's key; returns it."""
+        return self._call({"op": "shred", "bucket": bucket})["gen"]
+
+    def bucket_retire(self, bucket: int, below: int) -> list[int]:
+        """Delete the bucket's generations older than `below` from the keystore."""
+        return self._call({"op": "bucket_retire", "bucket": bucket, "below": below})["retired"]
 
     def rotate_root(self) -> dict[str, Any]:
         return self._status(self._call({"op": "rotate_root"}))

@@ -5,7 +5,9 @@ it must learn nothing without the passphrase (Argon2id makes guessing costly)
 or k Shamir shares. Root keys, the blind-index key and the audit-signing key
 never touch the disk in plaintext. The file is written atomically (temp file,
 fsync, rename) so a crash mid-rotation cannot leave a torn keystore, which
-would lock an organisation out of its own case files.
+would lock an organisation out of its own case files. The keystore also holds
+the erasure-bucket keys (see `buckets`), so its rewrite *is* an erasure: after
+the rename the old file's blocks are overwritten in place (see `_write_atomic`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 import stat
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,10 +32,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .buckets import BucketEntry, open_bucket_key, seal_bucket_key
 from .errors import BadUnseal
 from .wrapping import hkdf32, make_wrapper
 
 FORMAT = 1
+# Format 2 = format 1 + erasure buckets. An older agent refuses it instead of
+# rewriting the file without the buckets (which would lose every bucketed key).
+FORMAT_BUCKETS = 2
 ROOT_AD_PREFIX = b"corridor/keystore/v1/root/"
 INDEX_KEY_AD = b"corridor/keystore/v1/index-key"
 SIGNING_KEY_AD = b"corridor/keystore/v1/signing-key"
@@ -76,9 +82,10 @@ class Keystore:
     signing_public_key: bytes
     log_origin: str
     created: str
+    buckets: dict[int, BucketEntry] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"format": FORMAT, "mode": self.mode}
+        data: dict[str, Any] = {"format": FORMAT_BUCKETS if self.buckets else FORMAT, "mode": self.mode}
         if self.kdf is not None:
             data["kdf"] = dict(self.kdf)
         if self.shamir is not None:
@@ -92,6 +99,12 @@ class Keystore:
             log_origin=self.log_origin,
             created=self.created,
         )
+        if self.buckets:
+            data["buckets"] = {
+                str(b): {"current": e.current,
+                         "gens": {str(g): {"root_version": v, "wrapped": b64e(w)} for g, (v, w) in sorted(e.gens.items())}}
+                for b, e in sorted(self.buckets.items())
+            }
         return data
 
 
@@ -108,21 +121,63 @@ def _write_atomic(path: str, data: bytes, *, overwrite: bool) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         if overwrite:
-            os.replace(tmp, path)
+            old = _open_old(path)
+            try:
+                os.replace(tmp, path)
+                _fsync_dir(directory)
+                if old is not None:
+                    _scrub(old)
+            finally:
+                if old is not None:
+                    os.close(old)
         else:
             try:
                 os.link(tmp, path)  # atomic "create if absent": never clobber a keystore
             except FileExistsError:
                 raise ValueError(f"refusing to overwrite existing keystore {path}") from None
             os.unlink(tmp)
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        _fsync_dir(directory)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _fsync_dir(directory: str) -> None:
+    dfd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def _open_old(path: str) -> int | None:
+    try:
+        return os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+    except (FileNotFoundError, PermissionError):  # a read-only keystore cannot be scrubbed
+        return None
+
+
+def _scrub(fd: int) -> None:
+    """Overwrite the replaced keystore's blocks once the new one is durable.
+
+    The old file still holds bucket keys that an erasure just deleted. Overwriting
+    the unlinked inode in place (then fsync) removes them from the disk on a
+    filesystem that updates blocks in place (ext4, xfs in their default modes).
+    It cannot reach copies a copy-on-write filesystem (btrfs, ZFS), a journal in
+    data=journal mode, an SSD's remapped cells or a snapshot kept: see
+    docs/threat-model.md. A file that still has another name (a hard-link
+    backup) is left alone: zeroing it would destroy that backup.
+    """
+    st = os.fstat(fd)
+    if st.st_nlink != 0:
+        return
+    size = st.st_size
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunk = b"\x00" * 65536
+    written = 0
+    while written < size:
+        written += os.write(fd, chunk[: min(len(chunk), size - written)])
+    os.fsync(fd)
 
 
 def _save(ks: Keystore, *, overwrite: bool = True) -> None:
@@ -147,8 +202,8 @@ def load_keystore(path: str | os.PathLike[str]) -> Keystore:
             data = json.loads(fh.read())
         except ValueError:
             raise ValueError(f"keystore {path} is not valid JSON") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValueError(f"keystore {path} has an unknown format (expected {FORMAT})")
+    if not isinstance(data, dict) or data.get("format") not in (FORMAT, FORMAT_BUCKETS):
+        raise ValueError(f"keystore {path} has an unknown format (expected {FORMAT} or {FORMAT_BUCKETS})")
     mode = data.get("mode")
     kdf = shamir = None
     try:
@@ -191,13 +246,44 @@ def load_keystore(path: str | os.PathLike[str]) -> Keystore:
         public = b64d(_field(data, "signing_public_key", str))
         if len(public) != 32:
             raise ValueError("keystore signing_public_key must be 32 bytes")
+        buckets = _load_buckets(data.get("buckets", {}), roots)
     except (binascii.Error, UnicodeEncodeError, AttributeError):
         raise ValueError(f"keystore {path} contains invalid base64") from None
     return Keystore(
         path=path, mode=mode, kdf=kdf, shamir=shamir, roots=roots, current_root=current,
         index_key=wrapped["index_key"], signing_key=wrapped["signing_key"], signing_public_key=public,
         log_origin=_field(data, "log_origin", str), created=_field(data, "created", str),
+        buckets=buckets,
     )
+
+
+def _load_buckets(raw: Any, roots: dict[int, bytes]) -> dict[int, BucketEntry]:
+    if not isinstance(raw, dict):
+        raise ValueError("keystore buckets must be an object")
+    out: dict[int, BucketEntry] = {}
+    for b, entry in raw.items():
+        if not b.isdigit() or not isinstance(entry, dict):
+            raise ValueError("keystore bucket ids must be integers")
+        gens = {}
+        for g, item in _field(entry, "gens", dict).items():
+            if not g.isdigit() or not isinstance(item, dict):
+                raise ValueError(f"keystore bucket {b} has a bad generation")
+            version = _field(item, "root_version", int)
+            if version not in roots:
+                raise ValueError(f"keystore bucket {b} is wrapped under a missing root")
+            gens[int(g)] = (version, b64d(_field(item, "wrapped", str)))
+        current = _field(entry, "current", int)
+        if current not in gens:
+            raise ValueError(f"keystore bucket {b} current generation is missing")
+        out[int(b)] = BucketEntry(current=current, gens=gens)
+    return out
+
+
+def save_buckets(ks: Keystore, buckets: dict[int, BucketEntry]) -> Keystore:
+    """Persist a new bucket table; returns the new keystore. The rewrite is the erasure."""
+    new = dataclasses.replace(ks, buckets=buckets)
+    _save(new)
+    return new
 
 
 # ---------------------------------------------------------------- KEKs and shares
@@ -389,6 +475,7 @@ def rotate(ks: Keystore, kek: bytes | bytearray, roots: dict[int, bytearray]) ->
             ks, roots={**ks.roots, version: _seal_root(kek, version, root)}, current_root=version,
             index_key=(version, wrapper.wrap(bytes(index_key), INDEX_KEY_AD)),
             signing_key=(version, wrapper.wrap(bytes(signing_raw), SIGNING_KEY_AD)),
+            buckets=_rewrap_buckets(ks, roots, wrapper),
         )
         _save(new)
     except BaseException:
@@ -400,6 +487,23 @@ def rotate(ks: Keystore, kek: bytes | bytearray, roots: dict[int, bytearray]) ->
     return new, version, root
 
 
+def _rewrap_buckets(ks: Keystore, roots: dict[int, bytearray], wrapper) -> dict[int, BucketEntry]:
+    """Bucket keys move to the new root with the index key: data keys do not change."""
+    olds = {v: make_wrapper(v, r) for v, r in roots.items()}
+    out = {}
+    for b, entry in ks.buckets.items():
+        gens = {}
+        for g, (v, wrapped) in entry.gens.items():
+            try:
+                key = open_bucket_key(olds[v], b, g, wrapped)
+            except (InvalidTag, ValueError, KeyError):
+                raise BadUnseal(f"keystore bucket {b} does not open: the keystore is damaged") from None
+            gens[g] = seal_bucket_key(wrapper, b, g, key)
+            zero(key)
+        out[b] = BucketEntry(current=entry.current, gens=gens)
+    return out
+
+
 def retire(ks: Keystore, version: int) -> Keystore:
     """Drop an old root version for good: anything still wrapped under it becomes unreadable."""
     if version == ks.current_root:
@@ -408,6 +512,8 @@ def retire(ks: Keystore, version: int) -> Keystore:
         raise ValueError(f"root version {version} does not exist")
     if version in (ks.index_key[0], ks.signing_key[0]):
         raise ValueError(f"root version {version} still wraps the index or signing key")
+    if any(v == version for e in ks.buckets.values() for v, _ in e.gens.values()):
+        raise ValueError(f"root version {version} still wraps erasure-bucket keys")
     new = dataclasses.replace(ks, roots={v: b for v, b in ks.roots.items() if v != version})
     _save(new)
     return new

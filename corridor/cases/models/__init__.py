@@ -5,7 +5,7 @@ own data key; what stays in clear is the pseudonym code, the stage, dates, count
 and the assignment, which the pipeline needs to sort and count without decrypting.
 """
 
-from corridor.cases.models.access import BreakGlass, ExportRequest, Referral
+from corridor.cases.models.access import BreakGlass, ErasureRequest, ExportRequest, Referral
 from corridor.cases.models.cases import (
     EXITS,
     JOURNEY,
@@ -23,6 +23,6 @@ from corridor.cases.models.support import Document, Service
 
 __all__ = [
     "EXITS", "JOURNEY", "Alert", "Application", "BreakGlass", "Case", "CheckIn", "ChecklistTick",
-    "CodeCounter", "Country", "Document", "Embassy", "ExportRequest", "Household", "Note", "Person",
+    "CodeCounter", "Country", "Document", "Embassy", "ErasureRequest", "ExportRequest", "Household", "Note", "Person",
     "PersonIdentifier", "Programme", "Referral", "Relative", "Service", "Stage", "StageChange",
 ]

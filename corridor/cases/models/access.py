@@ -113,3 +113,44 @@ class Referral(models.Model):
     @property
     def audit_id(self) -> str:
         return str(self.id)
+
+
+class ErasureRequest(models.Model):
+    """Erasing a person for good: one coordinator asks with a reason, a second
+    coordinator or an administrator approves, and the approval carries it out.
+    Testimonies a lodged court filing relies on are kept only on a legal officer's
+    recorded decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        DONE = "done", _("Erased")
+        DECLINED = "declined", _("Declined")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey("cases.Person", on_delete=models.PROTECT, related_name="+")
+    person_code = models.CharField(max_length=16)
+    include_household = models.BooleanField(_("erase the household members too"), default=False)
+    # The reason may name the person: it sits under its own data key, destroyed on erasure.
+    data_key = models.ForeignKey("crypto.DataKey", on_delete=models.PROTECT, related_name="+")
+    reason = EncryptedField()
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    # What went, as counts (no identity): shown on the request afterwards.
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"erasure of {self.person_code}"
+
+    @property
+    def audit_id(self) -> str:
+        return self.person_code

@@ -89,6 +89,7 @@ def case_detail(user, case: Case) -> dict:
         "targets": targets, "blocked": _blocked(case, targets), "household": household_members(user, case),
         "danger_relatives": [r for r in relatives if r.is_danger],
         "can_edit": user.can(Perm.CASE_EDIT), "can_assign": user.can(Perm.CASE_ASSIGN),
+        "perms_erase": user.can(Perm.CASE_EXPORT_APPROVE),
         "can_refer": user.can(Perm.CASE_REFER), "is_coordinator": is_coordinator,
         "break_glass": [],
         "referral": Referral.objects.filter(case=case, status=Referral.Status.PENDING).select_related("to_org").first(),

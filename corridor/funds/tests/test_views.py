@@ -133,7 +133,12 @@ def test_an_unknown_case_code_is_a_form_error(cast, staff_client, rates):
 
 def test_closing_a_month_from_the_months_page(cast, staff_client, expense):
     client = staff_client(cast.finance)
-    response = client.post(reverse("funds:month_close", args=["2017-03"]))
+    asked = client.post(reverse("funds:month_close", args=["2017-03"]) + "?lang=en")
+    # Irreversible: first a page that names the consequence, nothing closed yet.
+    assert asked.status_code == 200 and "freezes its entries" in asked.content.decode()
+    assert 'name="confirmed" value="1"' in asked.content.decode()
+    assert not ClosedPeriod.objects.exists()
+    response = client.post(reverse("funds:month_close", args=["2017-03"]), {"confirmed": "1"})
     assert response.status_code == 302
     assert ClosedPeriod.objects.filter(month=date(2017, 3, 1)).exists()
     response = client.post(reverse("funds:expense", args=[expense.pk]) + "?lang=en", {

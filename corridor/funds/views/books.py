@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -20,7 +21,7 @@ from corridor.funds.selectors import (
     rates_for_user,
 )
 from corridor.funds.services import budget_create, budget_update, rate_delete, rate_record
-from corridor.funds.views.common import add_errors
+from corridor.funds.views.common import add_errors, confirm_first
 from corridor.reports import charts
 from corridor.web.decorators import require_perm
 
@@ -49,6 +50,12 @@ def rates(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.FUNDS_EDIT)
 def rate_delete_view(request: HttpRequest, rate_id) -> HttpResponse:
     rate = get_rate_for_user(request.user, rate_id, write=True)
+    asked = confirm_first(
+        request, title=_("Delete this exchange rate?"), button=_("Delete the rate"), back=reverse("funds:rates"),
+        consequence=_("The rate is deleted for good. Amounts that would be converted with it need another rate "
+                      "for that day before reports can include them."))
+    if asked:
+        return asked
     try:
         rate_delete(actor=request.user, rate=rate)
     except ValidationError as exc:

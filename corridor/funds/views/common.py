@@ -32,3 +32,15 @@ def add_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def confirm_first(request, *, title: str, consequence: str, button: str, back: str):
+    """Irreversible actions ask first: a POST without `confirmed=1` gets a page that
+    names the consequence and posts again with it. Returns None once confirmed.
+    (Server-side, so it works without JavaScript and under the strict CSP.)"""
+    from django.shortcuts import render
+
+    if request.POST.get("confirmed") == "1":
+        return None
+    return render(request, "funds/confirm.html", {"title": title, "consequence": consequence, "button": button,
+                                                  "action": request.get_full_path(), "back": back})

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -16,7 +17,7 @@ from corridor.funds.selectors import months_for_user, pending_for_user
 from corridor.funds.services import period_close
 from corridor.funds.services.common import month_label
 from corridor.funds.services.exports import funds_export
-from corridor.funds.views.common import month_from_path
+from corridor.funds.views.common import confirm_first, month_from_path
 from corridor.web.decorators import require_perm
 
 
@@ -39,6 +40,14 @@ def months(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.FUNDS_CLOSE_PERIOD)
 def month_close(request: HttpRequest, month: str) -> HttpResponse:
     day = month_from_path(month)
+    asked = confirm_first(
+        request, title=_("Close %(month)s?") % {"month": month_label(day)}, button=_("Close the month"),
+        back=reverse("funds:months"),
+        consequence=_("Closing %(month)s freezes its entries: from then on they can only be corrected by new "
+                      "entries in an open month, and its figures go into reports as they are.")
+        % {"month": month_label(day)})
+    if asked:
+        return asked
     try:
         period_close(actor=request.user, organisation=request.user.organisation, month=day)
     except ValidationError as exc:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,7 +26,7 @@ from corridor.funds.services import (
     donor_set_consent,
     donor_update,
 )
-from corridor.funds.views.common import add_errors
+from corridor.funds.views.common import add_errors, confirm_first
 from corridor.web.decorators import require_perm
 
 
@@ -88,6 +89,13 @@ def donor_consent(request: HttpRequest, donor_id) -> HttpResponse:
 @require_perm(Perm.FUNDS_EDIT)
 def donor_erase_view(request: HttpRequest, donor_id) -> HttpResponse:
     obj = get_donor_for_user(request.user, donor_id, write=True)
+    asked = confirm_first(
+        request, title=_("Erase this donor's identity?"), button=_("Erase the identity"),
+        back=reverse("funds:donor", args=[obj.pk]),
+        consequence=_("The donor's name, contact and notes are destroyed for good; no one can read them again. "
+                      "Their donations stay in the totals, without a name."))
+    if asked:
+        return asked
     donor_erase(actor=request.user, donor=obj)
     messages.success(request, _("The donor's identity is erased. Their donations still count in the totals."))
     return redirect("funds:donors")

@@ -7,8 +7,7 @@ from rich.progress import Progress
 from corridor.audit.events import CoreEvent
 from corridor.audit.services import record
 from corridor.crypto.context import acting_as
-from corridor.crypto.keys import keyd, rewrap_all
-from corridor.crypto.models import DataKey
+from corridor.crypto.keys import keyd, legacy_keys, rewrap_all
 from corridor.keyd.errors import KeydError
 
 
@@ -32,9 +31,11 @@ class Command(BaseCommand):
         except KeydError as exc:
             raise CommandError(str(exc)) from None
         new_version = status["root_version"]
-        total = DataKey.objects.filter(wrapped__isnull=False).exclude(root_version=new_version).count()
+        # Bucketed keys move with their bucket keys inside the keystore; only keys
+        # from before erasure buckets are re-wrapped (into buckets).
+        total = legacy_keys().count()
         with acting_as("system:rotate-root"), Progress() as progress:
-            task = progress.add_task("Re-wrapping data keys", total=total)
+            task = progress.add_task("Moving data keys into erasure buckets", total=total)
             done = rewrap_all(progress=lambda n: progress.advance(task, n))
         with transaction.atomic():
             record(CoreEvent.ROOT_ROTATED, actor="system:cli", root_version=new_version, rewrapped=done)

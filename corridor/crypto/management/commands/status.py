@@ -24,7 +24,15 @@ class Command(BaseCommand):
             self.stdout.write(f"Key agent:  {state}" + (f" ({status['sealed_reason']})" if status.get("sealed_reason") else ""))
             self.stdout.write(f"Unseal by:  {'passphrase' if status['mode'] == 'passphrase' else str(status['shares_needed']) + ' key shares'}")
             self.stdout.write(f"Root key:   version {status['root_version']} (live: {status['root_versions']})")
+            pending = sorted(status.get("retiring") or {})
+            self.stdout.write(f"Erasure:    {status.get('buckets', 0)} buckets of <= {status.get('bucket_size', 0)} keys; "
+                              + (f"erasures not yet final in buckets {', '.join(pending)}" if pending else "none pending"))
         self.stdout.write(f"Keystore:   {settings.CORRIDOR_KEYSTORE}")
+        from corridor.crypto.keys import legacy_keys
+
+        legacy = legacy_keys().count()
+        if legacy:
+            self.stdout.write(f"Data keys:  {legacy} from before erasure buckets; run `corridor rotate-root --retire`")
         head = AuditHead.objects.filter(id=1).first()
         cp = latest_checkpoint()
         self.stdout.write(f"Audit log:  {head.size if head else 0} entries; last signed checkpoint at "
