@@ -63,7 +63,9 @@ def test_destroying_a_key_kills_its_old_copies_and_keeps_its_mates(django_captur
     assert [_key(dks[i]) for i in (0, 1, 3, 4)] == [keys[i] for i in (0, 1, 3, 4)]
     # The mates' pre-erasure copies are dead too: nothing of that generation survives.
     assert not any(_opens(stolen[i]) for i in (0, 1, 3, 4))
-    assert keyd().status()["retiring"] == {}
+    # (The session's shared agent may still hold other tests' buckets: their on_commit
+    # retirements never run inside a rolled-back test transaction.)
+    assert str(dks[0].bucket) not in keyd().status()["retiring"]
     assert ErasureBucket.objects.get(id=dks[0].bucket).gen == DataKey.objects.get(pk=dks[0].pk).bucket_gen
 
 
@@ -92,7 +94,7 @@ def test_a_rolled_back_erasure_loses_nothing_and_settle_finishes_cleanly(django_
     assert [_key(dk) for dk in dks] == keys
     with django_capture_on_commit_callbacks(execute=True):
         assert settle_buckets() >= 1
-    assert keyd().status()["retiring"] == {}
+    assert str(dks[0].bucket) not in keyd().status()["retiring"]
     assert [_key(dk) for dk in dks] == keys
 
 
