@@ -72,6 +72,13 @@ class User(AbstractBaseUser):
         """How this account is named to the key agent and in the audit log."""
         return f"user:{self.id}"
 
+    @property
+    def keyd_principal(self) -> str:
+        """The principal sent to the key agent: identity plus role, which picks the
+        unwrap ceiling (corridor/keyd/policy.py). keyd cannot verify the role; it only
+        lets it go down while it runs."""
+        return f"{self.principal};role={self.role}"
+
     def can(self, perm: Perm | str) -> bool:
         return has_perm(self, Perm(perm))
 

@@ -181,6 +181,29 @@ def end_all_sessions(*, actor, user: User) -> None:
         record(CoreEvent.SESSIONS_ENDED, actor=actor, organisation=str(user.organisation_id), obj=user)
 
 
+def user_suspend_for_unwraps(*, user: User, reason: str = "") -> None:
+    """The key agent suspended this account for opening too many distinct keys:
+    deactivate it (an administrator re-enables it after a look), end its sessions."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False, session_epoch=F("session_epoch") + 1)
+        user.refresh_from_db(fields=["is_active", "session_epoch"])
+        record(CoreEvent.UNWRAP_CEILING_SUSPENDED, actor="system:keyd", organisation=str(user.organisation_id),
+               obj=user, reason=reason[:200])
+
+
+def ceiling_warning_record(*, principal: str) -> None:
+    """keyd warned that a principal is opening many distinct keys: audit it for
+    administrators (the error log gets a line too, see corridor.web.ceiling)."""
+    identity = principal.partition(";role=")[0]
+    user = None
+    if identity.startswith("user:"):
+        user = User.objects.filter(pk=identity[5:]).first()
+    with transaction.atomic():
+        record(CoreEvent.UNWRAP_CEILING_WARNED, actor="system:keyd",
+               organisation=str(user.organisation_id) if user else "",
+               obj=user, object_type="" if user else "principal", object_id="" if user else identity[:60])
+
+
 def user_set_language(*, user: User, language: str) -> None:
     if language in dict(settings.LANGUAGES):
         User.objects.filter(pk=user.pk).update(language=language)
