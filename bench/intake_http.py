@@ -120,39 +120,65 @@ def _junk(port: int, i: int) -> bytes:
                  "application/x-www-form-urlencoded")
 
 
-def flood(port: int, rate: int, seconds: float, result) -> None:
-    """Runs in its own process: `rate` junk requests a second, paced, for `seconds`."""
-    sent = errors = 0
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-    interval = 1.0 / rate
+async def _aio_request(port: int, raw: bytes, timeout: float) -> int:
+    import asyncio
 
-    def worker(offset: int, stride: int) -> None:
-        nonlocal sent, errors
-        i = offset
-        next_at = time.monotonic() + offset * interval
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                return
-            if next_at > now:
-                time.sleep(next_at - now)
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), timeout)
+    try:
+        writer.write(raw)
+        await writer.drain()
+        head = await asyncio.wait_for(reader.read(64), timeout)
+        await asyncio.wait_for(reader.read(), timeout)
+        try:
+            return int(head.split(b" ", 2)[1])
+        except (IndexError, ValueError):
+            return 0
+    finally:
+        writer.close()
+
+
+def flood(port: int, rate: int, seconds: float, result, kind: str = "intake", core: int | None = 0) -> None:
+    """Runs in its own process (pinned to one core when `core` is set): an asyncio
+    client sending `rate` junk requests a second, paced, for `seconds`."""
+    import asyncio
+
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+
+    async def main() -> tuple[int, int]:
+        sent = errors = 0
+        start = time.monotonic()
+        tasks: set = set()
+        n = int(rate * seconds)
+        rng = random.Random(7)
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            if kind == "receipt":
+                digits = "".join(rng.choice("0123456789") for _ in range(21))
+                body = ("receipt=" + digits).encode()
+                raw = _post(port, "/receipt/", body, "application/x-www-form-urlencoded")
+            else:
+                raw = _junk(port, i)
             try:
-                _request(port, _junk(port, i), timeout=10)
-            except OSError:
-                with lock:
-                    errors += 1
-            with lock:
-                sent += 1
-            i += stride
-            next_at += stride * interval
+                await _aio_request(port, raw, 10)
+            except (OSError, TimeoutError):
+                errors += 1
 
-    threads = [threading.Thread(target=worker, args=(k, 64)) for k in range(64)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    result.put((sent, errors))
+        for i in range(n):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.create_task(one(i))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            sent += 1
+        if tasks:
+            await asyncio.wait(tasks, timeout=15)
+        return sent, errors, time.monotonic() - start
+
+    sent, errors, took = asyncio.run(main())
+    result.put((sent, errors, took))
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -191,13 +217,14 @@ def rss_mb(root: int) -> float:
     return total / 1024
 
 
-def start_server(var: str, workers: int) -> tuple[subprocess.Popen, int]:
+def start_server(var: str, workers: int, core: int | None = None) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "CORRIDOR_VAR": var}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     corridor = [sys.executable, "-c", "from corridor.cli import main; main()"]
     subprocess.run([*corridor, "demo", "--cases", "0"], env=env, check=True, capture_output=True)
     port = _free_port()
-    proc = subprocess.Popen([*corridor, "serve", "--bind", f"{HOST}:{port}", "--workers", str(workers)],
+    pin = ["taskset", "-c", str(core)] if core is not None else []
+    proc = subprocess.Popen([*pin, *corridor, "serve", "--bind", f"{HOST}:{port}", "--workers", str(workers)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -280,9 +307,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--flood-rate", type=int, default=300)
     parser.add_argument("--real-rate", type=float, default=10)
+    parser.add_argument("--pin", action="store_true",
+                        help="pin the generator to core 0 and the server to core 1 (2-core machine)")
     args = parser.parse_args()
     var = tempfile.mkdtemp(prefix="corridor-bench-intake-")
-    proc, port = start_server(var, args.workers)
+    proc, port = start_server(var, args.workers, 1 if args.pin else None)
     try:
         print(f"machine: {machine()}")
         print(f"server: corridor serve --workers {args.workers} on {HOST}:{port}, key agent sealed")
@@ -293,20 +322,53 @@ def main() -> None:
         print(f"sustained: {ok} sealed submissions in {args.seconds:.0f} s = {rate:.1f}/s "
               f"({failed} failed), {args.clients} clients; latency p50={statistics.median(lat) * 1000:.0f} ms "
               f"p95={_pct(lat, .95) * 1000:.0f} ms (GET form + POST)")
+        core = 0 if args.pin else None
         queue: multiprocessing.Queue = multiprocessing.Queue()
-        flooder = multiprocessing.Process(target=flood, args=(port, args.flood_rate, args.seconds, queue))
+        flooder = multiprocessing.Process(target=flood, args=(port, args.flood_rate, args.seconds, queue, "intake", core))
         flooder.start()
         good, bad, lat2, peak = paced(port, args.real_rate, args.seconds, proc.pid)
         flooder.join()
-        sent, errors = queue.get()
+        sent, errors, took = queue.get()
         share = good / max(good + bad, 1) * 100
-        print(f"flood: {sent / args.seconds:.0f} junk req/s sent ({errors} connection errors); real submissions "
+        pinned = "generator pinned to core 0, server to core 1" if args.pin else "not pinned"
+        print(f"flood ({pinned}): {sent / took:.0f} junk req/s sent ({errors} connection errors); real submissions "
               f"at {args.real_rate:.0f}/s: {good}/{good + bad} accepted = {share:.1f} %, latency "
               f"p50={statistics.median(lat2) * 1000:.0f} ms p95={_pct(lat2, .95) * 1000:.0f} ms")
         print(f"memory: server RSS idle {rss_idle:.0f} MB, peak under flood {peak:.0f} MB")
+        # receipt flood: random well-formed receipts at the flood rate, real holders look theirs up
+        real = []
+        for _k in range(5):
+            _, page = _request(port, _get(port, "/?lang=ru"))
+            token = TOKEN_RE.search(page).group(1).decode().replace("&quot;", '"')
+            body, ctype = _multipart({"what": "помогите", "urgency": "2", "token": token}, [])
+            _, response = _request(port, _post(port, "/?lang=ru", body, ctype))
+            m = re.search(rb'id="receipt">(.*?)</p>', response, re.S)
+            if m:
+                real.append(re.sub(r"<[^>]+>", "", m.group(1).decode()))
+        queue = multiprocessing.Queue()
+        flooder = multiprocessing.Process(target=flood, args=(port, args.flood_rate, args.seconds, queue, "receipt", core))
+        flooder.start()
+        ok_r = bad_r = 0
+        lat_r: list[float] = []
+        deadline = time.monotonic() + args.seconds
+        from urllib.parse import quote_plus
+        while time.monotonic() < deadline and real:
+            t0 = time.perf_counter()
+            status, _ = _request(port, _post(port, "/receipt/?lang=ru", ("receipt=" + quote_plus(real[ok_r % len(real)])).encode(),
+                                             "application/x-www-form-urlencoded"))
+            lat_r.append(time.perf_counter() - t0)
+            ok_r += status == 200
+            bad_r += status != 200
+            time.sleep(0.1)
+        flooder.join()
+        rsent, rerrors, rtook = queue.get()
+        rshare = ok_r / max(ok_r + bad_r, 1) * 100
+        print(f"receipt flood: {rsent / rtook:.0f} random receipts/s ({rerrors} connection errors); real lookups "
+              f"{ok_r}/{ok_r + bad_r} = {rshare:.1f} %, p95 {_pct(lat_r, .95) * 1000:.0f} ms"
+              if lat_r else "receipt flood: no real receipt could be parsed from the page")
         print(f"SUMMARY intake_http: sustained {rate:.1f} sealed submissions/s (target >= 20); under "
-              f"{sent / args.seconds:.0f} junk req/s {share:.1f} % of real accepted (target >= 99 %), "
-              f"p95 {_pct(lat2, .95) * 1000:.0f} ms, peak RSS {peak:.0f} MB")
+              f"{sent / took:.0f} junk req/s {share:.1f} % of real accepted (target >= 99 %), "
+              f"p95 {_pct(lat2, .95) * 1000:.0f} ms, peak RSS {peak:.0f} MB; receipt flood {rshare:.1f} % real ok")
     finally:
         proc.terminate()
         try:

@@ -201,7 +201,7 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 CORRIDOR_KEYD_SOCKET = str(env_path("CORRIDOR_KEYD_SOCKET", VAR_DIR / "run" / "keyd.sock"))
 CORRIDOR_KEYSTORE = str(env_path("CORRIDOR_KEYSTORE", VAR_DIR / "keystore.json"))
 CORRIDOR_KEYD_JOURNAL = str(env_path("CORRIDOR_KEYD_JOURNAL", VAR_DIR / "log" / "keyd-unwraps.jsonl"))
-CORRIDOR_UNWRAP_LIMIT = env_int("CORRIDOR_UNWRAP_LIMIT", 6000, minimum=1)
+CORRIDOR_UNWRAP_LIMIT = env_int("CORRIDOR_UNWRAP_LIMIT", 3000, minimum=1)
 CORRIDOR_LOG_ORIGIN = env_str("CORRIDOR_LOG_ORIGIN", "corridor.local/audit")
 # The public address of this site (e.g. https://corridor.example.org), printed in
 # PDFs that leave it; empty means the PDF names the page without an address.

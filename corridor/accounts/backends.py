@@ -12,9 +12,10 @@ class ThrottledBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if not username or password is None:
             return None
-        try:
-            user = User.objects.get(username__iexact=username.strip())
-        except User.DoesNotExist:
+        from corridor.accounts.services import user_by_username
+
+        user = user_by_username(username)
+        if user is None:
             User().set_password(password)
             return None
         if user.check_password(password) and user.is_active:

@@ -11,6 +11,11 @@ class LoginForm(forms.Form):
                                widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
     password = forms.CharField(label=_("Password"), max_length=512, strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    # Shown (and needed) only while the name is locked after failures: then password
+    # and code go together, so an attacker's guesses cannot keep the owner out.
+    code = forms.CharField(label=_("Six-digit code from your authenticator app"), max_length=12, required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                                         "pattern": "[0-9 ]*"}))
 
 
 class CodeForm(forms.Form):

@@ -30,7 +30,7 @@ class SessionPolicyMiddleware:
             if time.time() - started > settings.SESSION_ABSOLUTE_SECONDS or epoch != user.session_epoch:
                 logout(request)
                 return redirect(settings.LOGIN_URL)
-            with acting_as(user.principal):
+            with acting_as(user.keyd_principal):
                 return self.get_response(request)
         with acting_as("system:web"):
             return self.get_response(request)

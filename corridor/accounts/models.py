@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from corridor.accounts.permissions import Perm, Role, has_perm
+from corridor.accounts.usernames import username_key
 
 
 class Organisation(models.Model):
@@ -41,12 +42,14 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def get_by_natural_key(self, username: str) -> User:
-        return self.get(username__iexact=username)
+        return self.get(username_key=username_key(username))
 
 
 class User(AbstractBaseUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(_("username"), max_length=64, unique=True)
+    # NFKC + casefold of the username (corridor/accounts/usernames.py): what sign-in matches.
+    username_key = models.CharField(max_length=256, unique=True, editable=False)
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
@@ -67,10 +70,24 @@ class User(AbstractBaseUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    def save(self, *args, **kwargs):
+        self.username_key = username_key(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_key"}
+        super().save(*args, **kwargs)
+
     @property
     def principal(self) -> str:
         """How this account is named to the key agent and in the audit log."""
         return f"user:{self.id}"
+
+    @property
+    def keyd_principal(self) -> str:
+        """The principal sent to the key agent: identity plus role, which picks the
+        unwrap ceiling (corridor/keyd/policy.py). keyd cannot verify the role; it only
+        lets it go down while it runs."""
+        return f"{self.principal};role={self.role}"
 
     def can(self, perm: Perm | str) -> bool:
         return has_perm(self, Perm(perm))
@@ -90,5 +107,7 @@ class LoginThrottle(models.Model):
 
     key = models.CharField(max_length=64, unique=True)
     failures = models.PositiveIntegerField(default=0)
+    # Locks so far in this run of failures: the next lock lasts LOCK_SECONDS * 2**locks.
+    locks = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True)
     updated = models.DateTimeField(default=timezone.now)

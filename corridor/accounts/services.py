@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from corridor.accounts.models import LoginThrottle, Organisation, User
 from corridor.accounts.permissions import Role
+from corridor.accounts.usernames import username_key, username_skeleton
 from corridor.audit.events import CoreEvent
 from corridor.audit.services import record
 from corridor.crypto import context
@@ -72,8 +73,10 @@ def user_create(
         raise AccountError(_("A username of 1 to 64 characters is required."))
     if role not in Role.values:
         raise AccountError(_("Unknown role %(role)s.") % {"role": role})
-    if User.objects.filter(username__iexact=username).exists():
-        raise AccountError(_("This username is taken."))
+    skeleton = username_skeleton(username)
+    if User.objects.filter(username_key=username_key(username)).exists() or any(
+            username_skeleton(u) == skeleton for u in User.objects.values_list("username", flat=True).iterator()):
+        raise AccountError(_("This username is taken, or looks too much like one that is."))
     user = User(username=username, organisation=organisation, role=role,
                 display_name=display_name, language=language, is_demo=is_demo)
     validate_password(password, user)
@@ -141,37 +144,53 @@ def totp_device(user: User) -> TOTPDevice:
     return device
 
 
-def totp_verify(*, user: User, device: TOTPDevice, code: str) -> bool:
-    """Check a code; django-otp remembers the last accepted time step, so a code that
-    was already used (or an older one) is refused even inside its 30-second window."""
+def user_by_username(typed: str) -> User | None:
+    """The one sign-in lookup: exact match on the normalised key (usernames.py)."""
+    return User.objects.filter(username_key=username_key(typed)).select_related("organisation").first()
+
+
+def totp_match(device: TOTPDevice, code: str) -> int | None:
+    """The time step (within the device's tolerance) whose code this is, or None."""
+    from django_otp.oath import TOTP
+
     code = "".join(ch for ch in code if ch.isdigit())
-    if len(code) != 6:
+    if len(code) != device.digits:
+        return None
+    now_t = int((timezone.now().timestamp() - device.t0) // device.step)
+    found = None
+    for t in range(now_t - device.tolerance, now_t + device.tolerance + 1):
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, 0)
+        totp.time = device.t0 + t * device.step
+        if hmac.compare_digest(str(totp.token()).zfill(device.digits), code):
+            found = t
+    return found
+
+
+def totp_consume(device: TOTPDevice, t: int) -> bool:
+    """Accept time step t once: a conditional UPDATE of the last used step, so one
+    code signs in once however many requests race (the database decides)."""
+    won = TOTPDevice.objects.filter(pk=device.pk, last_t__lt=t).update(last_t=t) == 1
+    if won:
+        device.last_t = t
+    return won
+
+
+def totp_verify(*, user: User, device: TOTPDevice, code: str) -> bool:
+    """Check a code; the last accepted time step is remembered atomically, so a code
+    that was already used (or an older one) is refused even inside its window."""
+    t = totp_match(device, code)
+    if t is None:
         return False
-    last_t = device.last_t
-    ok = device.verify_token(code)
+    ok = totp_consume(device, t)
     with transaction.atomic():
         if ok:
             if not device.confirmed:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 record(CoreEvent.TOTP_ENROLLED, actor=user, obj=user)
-        elif last_t >= 0 and _is_replay(device, code, last_t):
+        else:
             record(CoreEvent.TOTP_REPLAY_REFUSED, actor=user, obj=user)
     return ok
-
-
-def _is_replay(device: TOTPDevice, code: str, last_t: int) -> bool:
-    from django_otp.oath import TOTP
-
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = timezone.now().timestamp()
-    now_t = totp.t()
-    for t in range(now_t - device.tolerance, now_t + device.tolerance + 1):
-        totp_at = TOTP(device.bin_key, device.step, device.t0, device.digits, 0)
-        totp_at.time = device.t0 + t * device.step
-        if t <= last_t and str(totp_at.token()).zfill(6) == code:
-            return True
-    return False
 
 
 def end_all_sessions(*, actor, user: User) -> None:
@@ -181,6 +200,29 @@ def end_all_sessions(*, actor, user: User) -> None:
         record(CoreEvent.SESSIONS_ENDED, actor=actor, organisation=str(user.organisation_id), obj=user)
 
 
+def user_suspend_for_unwraps(*, user: User, reason: str = "") -> None:
+    """The key agent suspended this account for opening too many distinct keys:
+    deactivate it (an administrator re-enables it after a look), end its sessions."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False, session_epoch=F("session_epoch") + 1)
+        user.refresh_from_db(fields=["is_active", "session_epoch"])
+        record(CoreEvent.UNWRAP_CEILING_SUSPENDED, actor="system:keyd", organisation=str(user.organisation_id),
+               obj=user, reason=reason[:200])
+
+
+def ceiling_warning_record(*, principal: str) -> None:
+    """keyd warned that a principal is opening many distinct keys: audit it for
+    administrators (the error log gets a line too, see corridor.web.ceiling)."""
+    identity = principal.partition(";role=")[0]
+    user = None
+    if identity.startswith("user:"):
+        user = User.objects.filter(pk=identity[5:]).first()
+    with transaction.atomic():
+        record(CoreEvent.UNWRAP_CEILING_WARNED, actor="system:keyd",
+               organisation=str(user.organisation_id) if user else "",
+               obj=user, object_type="" if user else "principal", object_id="" if user else identity[:60])
+
+
 def user_set_language(*, user: User, language: str) -> None:
     if language in dict(settings.LANGUAGES):
         User.objects.filter(pk=user.pk).update(language=language)
@@ -188,9 +230,19 @@ def user_set_language(*, user: User, language: str) -> None:
 
 
 # --- login throttling ----------------------------------------------------------------
+# Keyed by the look-alike skeleton of what was typed (usernames.py), never by address.
+# CORRIDOR_LOGIN_MAX_FAILURES wrong attempts lock the name for LOCK_SECONDS; after
+# that each single further failure locks it again for twice as long as the last
+# lock (up to a day). The count is forgotten only after a day without failures
+# once the last lock has ended, or at a successful sign-in. While a name is locked,
+# sign-in needs the password and the code together (one form, one generic answer),
+# so guessing never locks the owner out; see docs/threat-model.md for the bound.
+FORGET_AFTER = timedelta(days=1)
+
+
 def _throttle_key(username: str) -> str:
     # A keyed hash, so the table does not list the names people tried.
-    digest = hmac.new(settings.SECRET_KEY.encode(), username.strip().casefold().encode(), hashlib.sha256)
+    digest = hmac.new(settings.SECRET_KEY.encode(), username_skeleton(username).encode(), hashlib.sha256)
     return digest.hexdigest()
 
 
@@ -204,16 +256,17 @@ def login_failed(username: str, user: User | None) -> bool:
     now = timezone.now()
     with transaction.atomic():
         row, _ = LoginThrottle.objects.select_for_update().get_or_create(key=_throttle_key(username))
-        if row.locked_until and row.locked_until <= now:
-            row.failures = 0
-            row.locked_until = None
-        row.failures += 1
-        locked = row.failures >= settings.CORRIDOR_LOGIN_MAX_FAILURES
-        if locked:
-            # Each further lock doubles, up to a day, so slow guessing stays slow.
-            over = row.failures - settings.CORRIDOR_LOGIN_MAX_FAILURES
-            seconds = min(settings.CORRIDOR_LOGIN_LOCK_SECONDS * (2 ** min(over, 6)), 86400)
-            row.locked_until = now + timedelta(seconds=seconds)
+        if row.locked_until and row.locked_until > now:
+            locked = False  # a failure while locked (password + code together): counted, lock unchanged
+        else:
+            if (row.locked_until or row.updated) <= now - FORGET_AFTER:
+                row.failures, row.locks = 0, 0
+            row.failures += 1
+            locked = row.failures >= settings.CORRIDOR_LOGIN_MAX_FAILURES
+            if locked:
+                seconds = min(settings.CORRIDOR_LOGIN_LOCK_SECONDS * 2 ** min(row.locks, 16), 86400)
+                row.locked_until = now + timedelta(seconds=seconds)
+                row.locks += 1
         row.updated = now
         row.save()
         if user is not None:
@@ -225,3 +278,17 @@ def login_succeeded(username: str, user: User) -> None:
     with transaction.atomic():
         LoginThrottle.objects.filter(key=_throttle_key(username)).delete()
         record(CoreEvent.LOGIN_SUCCEEDED, actor=user, obj=user)
+
+
+def login_with_both(username: str, password: str, code: str) -> tuple[User, TOTPDevice] | None:
+    """Password and code in one attempt (required while the name is locked). The code
+    is checked first, and only a right code earns the Argon2 password check, so a
+    flood of guesses costs little; a right code is spent even if the password is
+    wrong, so one code buys at most one password guess. The answer never says which
+    of the two was wrong."""
+    user = user_by_username(username)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() if user and user.is_active else None
+    t = totp_match(device, code) if device is not None else None
+    if t is None or not totp_consume(device, t):
+        return None
+    return (user, device) if user.check_password(password) else None

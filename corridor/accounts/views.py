@@ -36,27 +36,56 @@ GENERIC_FAILURE = gettext_lazy(
 )
 
 
+BOTH_NEEDED = gettext_lazy(
+    "After several failed attempts this sign-in needs the password and the six-digit code together."
+)
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
+    show_code = False
     if request.method == "POST" and form.is_valid():
-        username = form.cleaned_data["username"]
-        if services.login_locked(username):
+        username, password = form.cleaned_data["username"], form.cleaned_data["password"]
+        code = form.cleaned_data.get("code") or ""
+        if code:
+            both = services.login_with_both(username, password, code)
+            if both is not None:
+                return _complete_login(request, *both, username)
+            services.login_failed(username, services.user_by_username(username))
             form.add_error(None, GENERIC_FAILURE)
+            show_code = services.login_locked(username)
+        elif services.login_locked(username):
+            form.add_error(None, BOTH_NEEDED)
+            show_code = True
         else:
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
+            user = authenticate(request, username=username, password=password)
             if user is None:
-                known = User.objects.filter(username__iexact=username.strip()).first()
-                services.login_failed(username, known)
+                services.login_failed(username, services.user_by_username(username))
                 form.add_error(None, GENERIC_FAILURE)
+                show_code = services.login_locked(username)
             else:
                 request.session.cycle_key()
                 request.session["pending_uid"] = str(user.pk)
                 request.session["pending_name"] = username
                 request.session["pending_at"] = time.time()
                 return redirect("accounts:code")
+    if not show_code:
+        del form.fields["code"]
     return render(request, "accounts/login.html", {"form": form})
+
+
+def _complete_login(request: HttpRequest, user: User, device, username: str) -> HttpResponse:
+    for key in ("pending_uid", "pending_name", "pending_at"):
+        request.session.pop(key, None)
+    login(request, user, backend="corridor.accounts.backends.ThrottledBackend")
+    otp_login(request, device)
+    request.session["auth_time"] = time.time()
+    request.session["epoch"] = user.session_epoch
+    request.session["django_language"] = user.language
+    services.login_succeeded(username, user)
+    return redirect("web:dashboard")
 
 
 def _pending_user(request: HttpRequest) -> User | None:
@@ -85,17 +114,12 @@ def code_view(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if services.login_locked(username):
-            form.add_error(None, GENERIC_FAILURE)
-        elif services.totp_verify(user=user, device=device, code=form.cleaned_data["code"]):
             for key in ("pending_uid", "pending_name", "pending_at"):
                 request.session.pop(key, None)
-            login(request, user, backend="corridor.accounts.backends.ThrottledBackend")
-            otp_login(request, device)
-            request.session["auth_time"] = time.time()
-            request.session["epoch"] = user.session_epoch
-            request.session["django_language"] = user.language
-            services.login_succeeded(username, user)
-            return redirect("web:dashboard")
+            messages.info(request, BOTH_NEEDED)
+            return redirect("accounts:login")
+        if services.totp_verify(user=user, device=device, code=form.cleaned_data["code"]):
+            return _complete_login(request, user, device, username)
         else:
             services.login_failed(username, user)
             form.add_error(None, GENERIC_FAILURE)

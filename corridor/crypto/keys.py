@@ -57,6 +57,9 @@ def keyd() -> KeydClient:
             if _client is not None:
                 _client.close()
             _client = KeydClient(path)
+            from corridor.web.ceiling import on_notice
+
+            _client.on_notice = on_notice
             _client_path = path
         return _client
 

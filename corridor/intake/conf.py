@@ -63,6 +63,6 @@ def receipt_lock_failures() -> int:
     return _int("CORRIDOR_RECEIPT_MAX_FAILURES", 5)
 
 
-def receipt_global_failures() -> int:
-    """Wrong receipts site-wide per 10 minutes before every lookup pauses."""
-    return _int("CORRIDOR_RECEIPT_GLOBAL_FAILURES", 300)
+def receipt_argon2_parallel() -> int:
+    """Receipt checks that may run Argon2 at the same time in one worker process."""
+    return _int("CORRIDOR_RECEIPT_ARGON2_PARALLEL", 1)

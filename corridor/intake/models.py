@@ -183,7 +183,7 @@ class Receipt(models.Model):
 
 
 class ReceiptThrottle(models.Model):
-    """Failed receipt attempts per lookup tag, and one site-wide counter. Keyed by
+    """Failed receipt attempts per live lookup tag. Keyed by
     what was typed (a 24-bit tag), never by who typed it: no address is stored."""
 
     key = models.CharField(max_length=16, unique=True)

@@ -1,8 +1,9 @@
 """keyd's state machine and operations, independent of sockets.
 
 Threats this guards against:
-- a compromised web worker bulk-decrypting the case database: per-principal
-  unwrap ceiling that seals the whole agent (a human must unseal again);
+- a compromised web worker bulk-decrypting the case database: a ceiling on
+  distinct keys per principal (see `policy`): warn, then suspend that principal,
+  seal the whole agent only for the extreme (a human must unseal again);
 - a compromised worker extracting the root, blind-index or signing key: those
   never leave this process; callers cannot use the keystore's reserved ADs;
 - moving wrapped keys between records or root versions: both are bound in the
@@ -27,15 +28,21 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from . import bucket_ops
 from . import buckets as bk
 from . import keystore as kslib
-from .ceiling import Ceiling
-from .errors import BadRequest, BadUnseal, CeilingTripped, KeydError, Sealed, UnwrapFailed
+from .errors import (
+    BadRequest,
+    BadUnseal,
+    CeilingTripped,
+    KeydError,
+    PrincipalSuspended,
+    Sealed,
+    UnwrapFailed,
+)
 from .journal import NullJournal
+from .policy import UnwrapPolicy
 from .protocol import b64d, b64e, error, ok
 from .wrapping import RESERVED_AD_PREFIX, Wrapper, hkdf32, make_wrapper
 
 BLIND_INDEX_INFO = b"corridor/blind-index/v1/"
-# One worker process may unwrap this many times the per-principal ceiling per minute.
-PROCESS_CEILING_FACTOR = 4
 MAX_KEY_LEN = 1024
 _SEALED_MSG = "keyd is sealed"
 HPKE_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
@@ -111,7 +118,7 @@ def _wrapped_item(item: dict[str, Any], i: int) -> tuple[bytes, bytes, int]:
 
 
 class Agent:
-    def __init__(self, keystore: kslib.Keystore, *, unwrap_limit: int = 6000,
+    def __init__(self, keystore: kslib.Keystore, *, unwrap_limit: int = 3000,
                  journal: NullJournal | None = None, admin_uids: set[int] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if unwrap_limit < 1:
@@ -127,11 +134,9 @@ class Agent:
         self._shares: dict[int, bytearray] = {}
         self._admin = threading.RLock()  # serialises unseal/rotate/retire
         self._swap = threading.Lock()  # guards _state/_sealed_reason/_seal_gen transitions
-        self._ceiling = Ceiling(unwrap_limit, clock)
-        # The principal is whatever the worker says; a hijacked worker could invent
-        # names to stay under the per-principal ceiling. Each worker is one process,
-        # identified by the kernel (SO_PEERCRED), so its total is capped as well.
-        self._process_ceiling = Ceiling(unwrap_limit * PROCESS_CEILING_FACTOR, clock)
+        # Distinct keys per principal, with a per-process (SO_PEERCRED pid) backstop
+        # against a hijacked worker inventing principals; see policy.py.
+        self.policy = UnwrapPolicy(unwrap_limit, clock)
         self.peer = threading.local()
         self._ops: dict[str, Callable[[dict[str, Any], int | None], dict[str, Any]]] = {
             "status": lambda r, u: self.status(),
@@ -239,8 +244,7 @@ class Agent:
         if not installed:
             st.wipe()
             raise Sealed("keyd was sealed while unsealing")
-        self._ceiling.reset()
-        self._process_ceiling.reset()
+        self.policy.reset()
 
     def unseal_passphrase(self, passphrase: Any) -> dict[str, Any]:
         with self._admin:
@@ -357,32 +361,37 @@ class Agent:
                 f"item {i}: authentication failed (wrong AD, tampered data or wrong root version)"
             ) from None
 
-    def _count(self, principal: str, n: int, ads: list[bytes], op: str) -> None:
-        pid = getattr(self.peer, "pid", None)
-        within_principal = self._ceiling.add(principal, n)
-        within_process = pid is None or self._process_ceiling.add(f"pid:{pid}", n)
-        if within_principal and within_process:
-            return
-        reason = (f"unwrap ceiling exceeded by {principal}" if not within_principal
-                  else f"unwrap ceiling exceeded by process {pid} (last principal {principal})")
+    def _count(self, principal: str, n: int, ads: list[bytes], op: str) -> str | None:
+        """Apply the unwrap policy before any decryption; returns a notice for the caller."""
+        verdict = self.policy.check(principal, ads, getattr(self.peer, "pid", None))
+        if verdict.action == "ok":
+            return None
+        if verdict.action == "warn":
+            self.journal.record("ceiling_warn", principal, n=verdict.distinct, reason=verdict.reason)
+            return "ceiling_warn"
         self.journal.record(op, principal, n=n, ads=ads, ok=False)
-        self.journal.record("ceiling", principal, n=n, reason=reason)
-        self.seal(reason)
-        raise CeilingTripped(f"{reason}; keyd sealed itself and must be unsealed by an operator")
+        if verdict.action == "suspended":
+            raise PrincipalSuspended(f"{verdict.identity} is suspended for opening too many distinct keys")
+        if verdict.action == "suspend":
+            self.journal.record("suspend", principal, n=verdict.distinct, reason=verdict.reason)
+            raise PrincipalSuspended(f"{verdict.reason}; only this principal is refused for now")
+        self.journal.record("ceiling", principal, n=verdict.distinct, reason=verdict.reason)
+        self.seal(verdict.reason)
+        raise CeilingTripped(f"{verdict.reason}; keyd sealed itself and must be unsealed by an operator")
 
     def _unwrap(self, req: dict[str, Any], uid: int | None) -> dict[str, Any]:
         st = self._require()
         principal = _principal(req)
         parsed = [_wrapped_item(item, i) for i, item in enumerate(_items(req))]
         ads = [p[1] for p in parsed]
-        self._count(principal, len(parsed), ads, "unwrap")  # before any decryption
+        notice = self._count(principal, len(parsed), ads, "unwrap")  # before any decryption
         try:
             keys = [b64e(self._open(st, i, *p)) for i, p in enumerate(parsed)]
         except UnwrapFailed:
             self.journal.record("unwrap", principal, n=len(parsed), ads=ads, ok=False)
             raise
         self.journal.record("unwrap", principal, n=len(parsed), ads=ads, ok=True)
-        return {"keys": keys}
+        return {"keys": keys, **({"notice": notice} if notice else {})}
 
     def _rewrap(self, req: dict[str, Any], uid: int | None) -> dict[str, Any]:
         st = self._require()
@@ -437,7 +446,7 @@ class Agent:
         wrapped, ad, version = _wrapped_item(pk, 0)
         ciphertext = b64d(req.get("ciphertext"), "ciphertext")
         info = b64d(req.get("info", ""), "info")
-        self._count(principal, 1, [ad], "hpke_open")
+        notice = self._count(principal, 1, [ad], "hpke_open")
         try:
             raw = self._open(st, 0, wrapped, ad, version)
             try:
@@ -448,7 +457,7 @@ class Agent:
             self.journal.record("hpke_open", principal, n=1, ads=[ad], ok=False)
             raise
         self.journal.record("hpke_open", principal, n=1, ads=[ad], ok=True)
-        return {"plaintext": b64e(plaintext)}
+        return {"plaintext": b64e(plaintext), **({"notice": notice} if notice else {})}
 
     def _sign(self, req: dict[str, Any], uid: int | None) -> dict[str, Any]:
         st = self._require()

@@ -11,6 +11,7 @@ import base64
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -48,6 +49,9 @@ class KeydClient:
         self._all: set[_Conn] = set()
         self._lock = threading.Lock()
         self._pid = os.getpid()
+        # Called as on_notice(notice, principal) when keyd attaches a notice (e.g.
+        # "ceiling_warn") to a successful answer; the web records it for administrators.
+        self.on_notice: Callable[[str, str], None] | None = None
 
     # ------------------------------------------------------------ transport
 
@@ -119,6 +123,9 @@ class KeydClient:
                 raise KeydUnavailable("keyd closed the connection (is this uid allowed to connect?)")
             response = decode_body(body)
             if response.get("ok") is True:
+                notice = response.get("notice")
+                if notice and self.on_notice is not None:
+                    self.on_notice(str(notice), str(request.get("principal", "")))
                 return response
             raise error_from_code(str(response.get("error")), str(response.get("message", "")))
         raise KeydUnavailable("keyd connection failed")  # pragma: no cover

@@ -44,6 +44,12 @@ class CeilingTripped(_Coded):
     code = "ceiling"
 
 
+class PrincipalSuspended(_Coded):
+    """This principal opened too many distinct keys; only it is refused for a while."""
+
+    code = "suspended"
+
+
 class KeydUnavailable(_Coded):
     """The socket is missing, refused us, or the connection broke."""
 
@@ -64,7 +70,7 @@ class UnwrapFailed(_Coded):
 
 ERRORS_BY_CODE: dict[str, type[_Coded]] = {
     cls.code: cls
-    for cls in (Sealed, BadUnseal, CeilingTripped, KeydUnavailable, BadRequest, UnwrapFailed)
+    for cls in (Sealed, BadUnseal, CeilingTripped, PrincipalSuspended, KeydUnavailable, BadRequest, UnwrapFailed)
 }
 
 

@@ -199,7 +199,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--socket", required=True, help="Unix socket path (its directory must not be world-writable)")
     p.add_argument("--keystore", required=True, help="keystore JSON file")
     p.add_argument("--journal", help="append-only JSON-lines journal of key use")
-    p.add_argument("--unwrap-limit", type=int, default=6000, help="unwraps per principal per minute before sealing")
+    p.add_argument("--unwrap-limit", type=int, default=3000,
+                   help="base ceiling: distinct keys per principal per 10 minutes before suspension "
+                        "(scaled per role; see corridor/keyd/policy.py)")
     p.add_argument("--allow-uid", type=int, action="append", dest="allow_uids",
                    help="uid allowed to connect (repeatable; default: our own uid)")
     p.add_argument("--admin-uid", type=int, action="append", dest="admin_uids",

@@ -53,7 +53,7 @@ def running_agent(
     tmp_dir: str | os.PathLike[str], *, mode: str = "passphrase",
     passphrase: str = "correct horse battery staple",  # noqa: S107 -- test-only default
     threshold: int = 2, shares: int = 3,
-    unseal: bool = True, unwrap_limit: int = 6000, log_origin: str = "corridor.test/audit",
+    unseal: bool = True, unwrap_limit: int = 3000, log_origin: str = "corridor.test/audit",
     allow_uids: Collection[int] | None = None,
 ) -> Iterator[RunningAgent]:
     """Create a keystore under tmp_dir, serve it on a short /tmp socket path, optionally unseal."""

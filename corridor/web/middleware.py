@@ -4,7 +4,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils import translation
 
-from corridor.keyd.errors import CeilingTripped, KeydUnavailable, Sealed
+from corridor.keyd.errors import CeilingTripped, KeydUnavailable, PrincipalSuspended, Sealed
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -70,6 +70,10 @@ class SealedMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, PrincipalSuspended):
+            from corridor.web.ceiling import suspended_response
+
+            return suspended_response(request, exception)
         if isinstance(exception, CeilingTripped):
             _record_ceiling(request)
         if isinstance(exception, (Sealed, KeydUnavailable, CeilingTripped)):

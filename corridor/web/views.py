@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -33,9 +33,11 @@ def set_language(request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             user_set_language(user=request.user, language=lang)
     target = request.POST.get("next") or "/staff/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # Only a local path: redirect() would try to reverse anything else as a view name.
+    if not (target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+            and target.isprintable() and " " not in target):
         target = "/staff/"
-    return redirect(target)
+    return HttpResponseRedirect(target)
 
 
 @require_perm(Perm.SEAL)

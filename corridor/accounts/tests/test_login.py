@@ -90,7 +90,9 @@ def test_wrong_codes_count_as_failures(client, cast, settings):
     client.post(reverse("accounts:code"), {"code": "000000"})
     client.post(reverse("accounts:code"), {"code": "000001"})
     response = client.post(reverse("accounts:code"), {"code": _code(cast.alice)})
-    assert response.status_code == 200  # locked, even with the right code
+    # locked: the code step alone no longer signs in; password and code go together
+    assert response.status_code == 302 and response.url == reverse("accounts:login")
+    assert client.get("/staff/").status_code == 302
 
 
 def test_first_login_enrols_the_authenticator(client, org):

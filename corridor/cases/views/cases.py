@@ -3,6 +3,9 @@ optimistic locking (a stale form is refused and shown again, nothing lost)."""
 
 from __future__ import annotations
 
+import re
+
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -49,8 +52,14 @@ def _query_without_page(request: HttpRequest) -> str:
 @require_perm(Perm.CASE_BREAK_GLASS)
 def open_by_code(request: HttpRequest) -> HttpResponse:
     """For roles without a case list (legal): type the code, then give a reason."""
+    from corridor.cases.urls import CaseCode
+
     code = (request.POST.get("code") or "").strip().upper()
-    return redirect("cases:detail", code=code) if code else redirect("cases:list")
+    if not re.fullmatch(CaseCode.regex, code):
+        if code:
+            messages.error(request, _("%(code)s is not a case code (like K-123).") % {"code": code[:20]})
+        return redirect("cases:list")
+    return redirect("cases:detail", code=code)
 
 
 @require_perm(Perm.CASE_EDIT)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,9 +35,7 @@ from corridor.intake.models import (
 from corridor.intake.uploads import SealedUpload, blob_dir
 
 ANONYMOUS = "public:anonymous"
-GLOBAL_KEY = "global"
 TAG_WINDOW = timedelta(minutes=15)
-GLOBAL_WINDOW = timedelta(minutes=10)
 
 
 class Duplicate(Exception):
@@ -182,44 +181,66 @@ def _tag_key(tag: bytes) -> str:
 
 
 def _locked(tag: bytes, now) -> bool:
-    return ReceiptThrottle.objects.filter(key__in=[_tag_key(tag), GLOBAL_KEY], locked_until__gt=now).exists()
+    return ReceiptThrottle.objects.filter(key=_tag_key(tag), locked_until__gt=now).exists()
 
 
 def _count_failure(tag: bytes, now) -> bool:
-    """Count one wrong receipt against its tag and the site; True if either locks."""
+    """Count one wrong receipt against its (live) tag; True if the tag locks now."""
     locked = False
     with transaction.atomic():
-        for key, limit, window in ((_tag_key(tag), conf.receipt_lock_failures(), TAG_WINDOW),
-                                   (GLOBAL_KEY, conf.receipt_global_failures(), GLOBAL_WINDOW)):
-            row, _ = ReceiptThrottle.objects.select_for_update().get_or_create(key=key)
-            if row.window_start < now - window or (row.locked_until and row.locked_until <= now):
-                row.failures = 0
-                row.window_start = now
-                row.locked_until = None
-            row.failures += 1
-            if row.failures >= limit and not row.locked_until:
-                row.locked_until = now + window
-                locked = True
-            row.updated = now
-            row.save()
+        row, _ = ReceiptThrottle.objects.select_for_update().get_or_create(key=_tag_key(tag))
+        if row.window_start < now - TAG_WINDOW or (row.locked_until and row.locked_until <= now):
+            row.failures = 0
+            row.window_start = now
+            row.locked_until = None
+        row.failures += 1
+        if row.failures >= conf.receipt_lock_failures() and not row.locked_until:
+            row.locked_until = now + TAG_WINDOW
+            locked = True
+        row.updated = now
+        row.save()
         if locked:
             record(IntakeEvent.RECEIPT_LOCKED, actor=ANONYMOUS)
     return locked
 
 
+_argon2_slots: threading.BoundedSemaphore | None = None
+_argon2_lock = threading.Lock()
+
+
+def _argon2_slot() -> threading.BoundedSemaphore:
+    """At most CORRIDOR_RECEIPT_ARGON2_PARALLEL receipt checks run Argon2 at once in
+    one worker process; the others wait their turn (nobody is refused)."""
+    global _argon2_slots
+    with _argon2_lock:
+        if _argon2_slots is None:
+            _argon2_slots = threading.BoundedSemaphore(conf.receipt_argon2_parallel())
+        return _argon2_slots
+
+
 def receipt_verify(*, text: str) -> Opened:
-    """Find and check a typed receipt. Refused before any Argon2 work when the text
-    cannot be a receipt or its tag (or the whole site) is locked."""
+    """Find and check a typed receipt.
+
+    The keyed 24-bit lookup tag finds the candidate rows before any Argon2 work. A
+    tag with no live receipt behind it cannot open anything: it is refused at once,
+    costs no Argon2 and writes nothing, so a flood of random receipts (which almost
+    all land on empty tags) is one indexed read each and cannot be turned into a
+    lock against real holders. Only a guess that lands on a live tag costs Argon2,
+    and those are counted per tag (5 lock that tag for 15 minutes)."""
     digits = receipts.parse(text) if receipts.plausible(text) else None
     if digits is None:
         raise ReceiptRefused("format")
     tag = receipts.lookup_tag(digits)
     now = timezone.now()
+    cutoff = now - timedelta(days=conf.receipt_expiry_days())
+    rows = list(Receipt.objects.filter(lookup=tag, last_used__gte=cutoff).select_related("contact__organisation"))
+    if not rows:
+        raise ReceiptRefused("unknown")
     if _locked(tag, now):
         raise ReceiptRefused("locked")
-    cutoff = now - timedelta(days=conf.receipt_expiry_days())
-    for row in Receipt.objects.filter(lookup=tag, last_used__gte=cutoff).select_related("contact__organisation"):
-        derived = receipts.derive(digits, bytes(row.salt), time_cost=row.time_cost, memory_cost=row.memory_cost)
+    for row in rows:
+        with _argon2_slot():
+            derived = receipts.derive(digits, bytes(row.salt), time_cost=row.time_cost, memory_cost=row.memory_cost)
         if receipts.matches(derived, bytes(row.verifier)):
             with transaction.atomic():
                 Receipt.objects.filter(pk=row.pk).update(last_used=now)

@@ -29,13 +29,15 @@ from corridor.intake.models import Contact, Status
 from corridor.intake.services.triage import contact_mark_handled
 from corridor.web.decorators import require_perm
 
+MAX_PAGE = 10_000  # beyond any real queue; larger numbers overflow the database's OFFSET
+
 
 @require_GET
 @require_perm(Perm.TRIAGE)
 def queue(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("view", "open")
     try:
-        page = max(int(request.GET.get("page", "1")), 1)
+        page = min(max(int(request.GET.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page = 1
     # Reading the queue is where sealed submissions are first opened (and moved

@@ -5,6 +5,7 @@ from django_otp.oath import TOTP
 
 from corridor.accounts.models import User
 from corridor.accounts.services import totp_device
+from corridor.accounts.usernames import username_key
 
 
 class Command(BaseCommand):
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username, **options):
-        user = User.objects.filter(username__iexact=username).first()
+        user = User.objects.filter(username_key=username_key(username)).first()
         if user is None or not user.is_demo:
             raise CommandError("Only demo accounts have codes printed here.")
         device = totp_device(user)

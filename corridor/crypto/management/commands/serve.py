@@ -52,12 +52,18 @@ class Command(BaseCommand):
             except KeydError as exc:
                 keyd_proc.terminate()
                 raise CommandError(f"Could not unseal: {exc}") from None
-        # No access log: gunicorn's would record client addresses and user agents.
+        # gunicorn (gthread, config in corridor/web/gunicorn_conf.py: no access log,
+        # addresses scrubbed) listens on a Unix socket; the buffering front
+        # (corridor/web/front.py) takes the public address, so slow clients wait in
+        # the front and never hold a worker thread.
+        web_socket = str(Path(socket_path).parent / "web.sock")
+        Path(web_socket).unlink(missing_ok=True)
+        env = {**os.environ, "CORRIDOR_WORKERS": str(workers)}
         web_proc = subprocess.Popen([
-            sys.executable, "-m", "gunicorn", "corridor.wsgi:application", "--bind", bind,
-            "--workers", str(workers), "--graceful-timeout", "10", "--timeout", "120",
-            "--error-logfile", "-", "--log-level", "warning",
-        ])
+            sys.executable, "-m", "gunicorn", "corridor.wsgi:application", "-c", "python:corridor.web.gunicorn_conf",
+            "--bind", f"unix:{web_socket}",
+        ], env=env)
+        front_proc = subprocess.Popen([sys.executable, "-m", "corridor.web.front", bind, web_socket])
         stop = threading.Event()
 
         def on_signal(signum, frame):
@@ -74,10 +80,11 @@ class Command(BaseCommand):
         ticker = threading.Thread(target=self._tick, args=(stop,), daemon=True)
         ticker.start()
         while not stop.is_set():
-            if web_proc.poll() is not None or keyd_proc.poll() is not None:
+            if web_proc.poll() is not None or keyd_proc.poll() is not None or front_proc.poll() is not None:
                 self.stderr.write("A child process exited; stopping.")
                 break
             stop.wait(0.5)
+        self._stop(front_proc, "front")
         self._stop(web_proc, "web server")
         self._stop(keyd_proc, "key agent")
         client.close()
