@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 export CORRIDOR_VAR ?= $(CURDIR)/var
-PYTEST_ARGS ?=
+# Long load, crash and attack tests are marked `slow`: CI runs them (.ci/run), a
+# laptop's `make test` skips them unless PYTEST_ARGS says otherwise.
+PYTEST_ARGS ?= -m "not slow"
 
 .PHONY: run test install install-test lint check clean-demo bench messages
 

@@ -39,8 +39,13 @@ _ADDRESS = re.compile(
 )
 
 
+# gunicorn names the peer as "ip=<addr>" (empty on a Unix socket, but a TCP bind
+# would fill it): drop the field itself, whatever it holds.
+_IP_FIELD = re.compile(r"\s*(?:from )?ip=[^\s:]*")
+
+
 def scrub(text: str) -> str:
-    return _ADDRESS.sub("[address removed]", text)
+    return _ADDRESS.sub("[address removed]", _IP_FIELD.sub("", text))
 
 
 class _ScrubFilter(logging.Filter):
