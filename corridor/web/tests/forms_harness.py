@@ -64,9 +64,10 @@ def forms(request, browser):
 
 def form_for(page, action: str | None = None, *, selector: str | None = None):
     """The form posting to `action` (a path), or matching `selector`."""
-    if selector:
-        return page.locator(selector).first
-    return page.locator(f"form[action='{action}']").first
+    form = page.locator(selector).first if selector else page.locator(f"form[action='{action}']").first
+    # Forms folded into <details> are opened as a person would before typing.
+    form.evaluate("f => { for (let d = f.closest('details'); d; d = d.parentElement.closest('details')) d.open = true; }")
+    return form
 
 
 def fill(form, values: dict) -> None:
@@ -98,13 +99,19 @@ def fill(form, values: dict) -> None:
 
 
 def submit(page, action: str | None = None, values: dict | None = None, *, selector: str | None = None,
-           button: str | None = None) -> None:
-    """Fill the form and press its submit button, as a person would, then wait for the page."""
+           button: str | None = None, download: bool = False):
+    """Fill the form and press its submit button, as a person would, then wait for
+    the next page (or, with `download`, for the file, which is returned)."""
     form = form_for(page, action, selector=selector)
     fill(form, values or {})
     target = form.locator(button) if button else form.locator("button:not([type=button]), input[type=submit]").last
+    if download:
+        with page.expect_download() as info:
+            target.click()
+        return info.value
     with page.expect_navigation():
         target.click()
+    return None
 
 
 def text(page) -> str:
