@@ -71,19 +71,26 @@ def form_for(page, action: str | None = None, *, selector: str | None = None):
 
 
 def fill(form, values: dict) -> None:
-    """Fill named fields, whatever their kind (text, select, checkbox, radio, file)."""
+    """Fill named fields, whatever their kind (text, select, checkbox, radio, file).
+
+    A select takes a value or {"index": n}; a checkbox a bool, a list of values, or
+    "first" (the first of several)."""
     for name, value in values.items():
         field_ = form.locator(f"[name='{name}']")
         first = field_.first
         tag = first.evaluate("e => e.tagName.toLowerCase()")
         kind = (first.get_attribute("type") or "").lower()
-        if tag == "select":
+        if tag == "select" and isinstance(value, dict):
+            first.select_option(index=value["index"])
+        elif tag == "select":
             if first.get_attribute("multiple") is not None:
                 first.select_option(value if isinstance(value, list) else [value])
             else:
                 first.select_option(str(value))
         elif kind == "checkbox":
-            if isinstance(value, list):
+            if value == "first":
+                first.check()
+            elif isinstance(value, list):
                 for v in value:
                     form.locator(f"[name='{name}'][value='{v}']").check()
             elif value:
