@@ -22,6 +22,16 @@ NOT_A_FORM: dict[str, str] = {
                               "(cases:member_add, tested)",
 }
 
+# Irreversible forms that are getting a confirmation step in another branch (issue 10:
+# erasure, closing a month, deleting a rate); their browser tests land with that step.
+# Closing a month also installs the triggers that forbid deleting its rows, which a
+# live-server test's table flush must do.
+CONFIRMATION_PENDING: dict[str, str] = {
+    "funds:donor_erase": "issue 10 adds the confirmation of erasing a donor",
+    "funds:month_close": "issue 10 adds the confirmation of closing a month",
+    "funds:rate_delete": "issue 10 adds the confirmation of deleting a rate",
+}
+
 # Forms submitted in Chromium by an older browser test of their own app.
 COVERED_ELSEWHERE: dict[str, str] = {
     "accounts:login": "corridor.accounts.tests.test_browser_login::test_a_staff_member_signs_in_with_password_and_code",
@@ -30,37 +40,6 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "public:intake": "corridor.intake.tests.test_browser::test_the_whole_journey_without_javascript",
     "public:receipt": "corridor.intake.tests.test_browser::test_the_whole_journey_without_javascript",
     "public:follow_up": "corridor.intake.tests.test_browser::test_the_whole_journey_without_javascript",
-}
-
-# Forms still without a browser test. This list may only shrink: a name added to
-# the URL patterns and to no list above fails the test below.
-PENDING: set[str] = {
-    "funds:budget",
-    "funds:budget_new",
-    "funds:campaign",
-    "funds:campaign_new",
-    "funds:donation",
-    "funds:donation_correct",
-    "funds:donation_delete",
-    "funds:donation_new",
-    "funds:donor",
-    "funds:donor_consent",
-    "funds:donor_erase",
-    "funds:donor_new",
-    "funds:expense",
-    "funds:expense_approve",
-    "funds:expense_correct",
-    "funds:expense_delete",
-    "funds:expense_link",
-    "funds:expense_new",
-    "funds:expense_receipt_upload",
-    "funds:expense_reject",
-    "funds:export",
-    "funds:month_close",
-    "funds:rate_delete",
-    "funds:rates",
-    "reports:publish",
-    "reports:withdraw",
 }
 
 
@@ -126,7 +105,7 @@ def test_the_walk_finds_the_forms_it_must():
 def test_every_form_has_a_browser_test():
     views = set(post_views())
     tested = set(browser_form_tests())
-    untested = views - tested - set(NOT_A_FORM) - set(COVERED_ELSEWHERE) - PENDING
+    untested = views - tested - set(NOT_A_FORM) - set(COVERED_ELSEWHERE) - set(CONFIRMATION_PENDING)
     assert not untested, (f"forms without a browser test: {sorted(untested)}; add them to a "
                           "corridor/web/tests/test_browser_forms_*.py test with @submits(...)")
 
@@ -134,10 +113,10 @@ def test_every_form_has_a_browser_test():
 def test_the_lists_name_only_real_forms_and_do_not_overlap():
     views = set(post_views())
     tested = set(browser_form_tests())
-    for listed in (set(NOT_A_FORM), set(COVERED_ELSEWHERE), PENDING, tested):
+    for listed in (set(NOT_A_FORM), set(COVERED_ELSEWHERE), set(CONFIRMATION_PENDING), tested):
         assert listed <= views, f"not a POST view any more: {sorted(listed - views)}"
-    assert not (PENDING & tested), f"tested now, remove from PENDING: {sorted(PENDING & tested)}"
     assert not (set(COVERED_ELSEWHERE) & tested)
+    assert not (set(CONFIRMATION_PENDING) & tested)
 
 
 def test_forms_covered_elsewhere_point_at_real_browser_tests():
