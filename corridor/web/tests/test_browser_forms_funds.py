@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from corridor.funds.models import Budget, Campaign, Donation, Donor, ExchangeRate, Expense
-from corridor.web.tests.forms_harness import submit, submits, text
+from corridor.web.tests.forms_harness import submit, submits
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
