@@ -13,10 +13,10 @@ from corridor.evidence.models import (
     Place,
     Source,
     Term,
-    Testimony,
     Wave,
 )
 from corridor.evidence.models import BundleRequest as Bundle
+from corridor.evidence.models import Testimony as WitnessStatement
 from corridor.evidence.models import ViolationEvent as Violation
 from corridor.evidence.samples import make_jpeg
 from corridor.evidence.tests.conftest import ensure_shipped_data
@@ -48,7 +48,7 @@ def test_a_legal_officer_documents_an_event_from_testimony_to_filing(forms, cast
     submit(page, selector="main form[method=post]", values={
         "source_label": "свидетель А", "language": "ru", "interviewer": {"index": 1}, "interviewed_on": TODAY,
         "transcript": "Меня задержали у дома и держали три дня.", "consent_public": True})
-    testimony = Testimony.objects.get()
+    testimony = WitnessStatement.objects.get()
     page.goto(f"/staff/evidence/testimonies/{testimony.pk}/edit/")
     submit(page, selector="main form[method=post]", values={"summary": "задержание и пытки"})
 
