@@ -27,6 +27,7 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	CORRIDOR_DEMO=1 $(BIN)/corridor demo --cases 300 --seed 1
+	@echo "Staff pages: http://$${CORRIDOR_BIND:-127.0.0.1:8000}/staff/  Public intake: http://$${CORRIDOR_BIND:-127.0.0.1:8000}/"
 	@echo "Demo sign-ins: $(CORRIDOR_VAR)/demo-credentials.txt  (codes: .venv/bin/corridor totp USERNAME)"
 	CORRIDOR_DEMO=1 $(BIN)/corridor serve --unseal-passphrase-file $(CORRIDOR_VAR)/demo-passphrase
 

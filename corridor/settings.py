@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "corridor.accounts.middleware.SessionPolicyMiddleware",
+    "corridor.web.middleware.KeepTypedWorkMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "corridor.accounts.middleware.StaffOnlyWithSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

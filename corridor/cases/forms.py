@@ -20,6 +20,7 @@ from corridor.cases.models import (
     Stage,
 )
 from corridor.cases.models.people import Gender, HouseholdRole
+from corridor.web.fields import IdentifierField, normalise_for_form
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -85,7 +86,7 @@ class IdentityForm(forms.Form):
 
 
 class PersonFieldsForm(IdentityForm):
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False,
+    phone = IdentifierField("phone", label=_("Phone"), max_length=40, required=False,
                             widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
     risk = forms.TypedChoiceField(label=_("Risk"), coerce=int, initial=3,
                                   choices=[(i, str(i)) for i in range(1, 6)],
@@ -226,11 +227,21 @@ class IdentifierForm(forms.Form):
     label = forms.CharField(label=_("Label"), max_length=40, required=False,
                             help_text=_("For example: Telegram, second SIM."))
 
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") and data.get("value"):
+            try:
+                data["value"] = normalise_for_form(data["kind"], data["value"])
+            except forms.ValidationError as exc:
+                self.add_error("value", exc)
+        return data
+
 
 class MemberForm(IdentityForm):
     role = forms.ChoiceField(label=_("Role in the household"),
                              choices=[c for c in HouseholdRole.choices if c[0] != HouseholdRole.HEAD])
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    phone = IdentifierField("phone", label=_("Phone"), max_length=40, required=False,
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
 
 
 class BreakGlassForm(forms.Form):

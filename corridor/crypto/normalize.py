@@ -13,11 +13,22 @@ class NotAnIdentifier(ValueError):
     pass
 
 
+PHONE_CHARS = re.compile(r"\+?[\d\s\-().]+")
+
+
 def phone(raw: str, region: str = "RU") -> str:
     """E.164, e.g. "8 (928) 123-45-67" → "+79281234567"."""
     text = (raw or "").strip()
     if not text:
         raise NotAnIdentifier("empty phone number")
+    # Only digits and the usual separators: phonenumbers would turn letters into
+    # keypad digits ("12345 not a phone" → +712345668274663), an index that matches
+    # nobody and hides the real number from exposure and provocateur matching.
+    if not PHONE_CHARS.fullmatch(text):
+        raise NotAnIdentifier("a phone number has only digits, spaces, +, -, ( ) and dots")
+    digits = sum(ch.isdigit() for ch in text)
+    if not 7 <= digits <= 15:
+        raise NotAnIdentifier("a phone number has 7 to 15 digits")
     if text.startswith("00"):
         text = "+" + text[2:]
     try:

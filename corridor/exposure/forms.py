@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from corridor.exposure.models import Kind, Purpose
+from corridor.web.fields import normalise_for_form
 
 REASONS = {
     "not_phone": _("not a possible phone number"),
@@ -48,3 +49,12 @@ class ProvocateurForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 2}),
                            help_text=_("What happened with them; stored encrypted."))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") and data.get("value"):
+            try:
+                data["value"] = normalise_for_form(data["kind"], data["value"])
+            except forms.ValidationError as exc:
+                self.add_error("value", exc)
+        return data

@@ -111,3 +111,14 @@ def occupancy_series(organisation_id, *, days: int = 90, house: SafeHouse | None
         running += delta[i]
         series.append((start + timedelta(days=i), running))
     return series
+
+
+def stay_code_for_user(user, stay: Stay) -> str:
+    """The case code of the person in `stay`, or "" if this user may not open the case."""
+    from corridor.cases.models import Case
+    from corridor.cases.selectors import access_via
+
+    case = Case.objects.filter(person_id=stay.person_id).first()
+    if case is None or access_via(user, case) not in ("organisation", "assigned"):
+        return ""
+    return case.code

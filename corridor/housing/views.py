@@ -137,6 +137,12 @@ def check_in(request: HttpRequest, pk) -> HttpResponse:
 def check_out(request: HttpRequest, pk) -> HttpResponse:
     stay = selectors.get_stay_for_user(request.user, pk)
     form = CheckOutForm(request.POST)
+    if form.is_valid() and request.POST.get("confirm") != "1":
+        # Checking out cannot be undone (the bed is given away at once): a second,
+        # explicit step, which works with JavaScript off.
+        return render(request, "housing/check_out_confirm.html", {
+            "stay": stay, "house": stay.house, "check_out": form.cleaned_data["check_out"],
+            "code": selectors.stay_code_for_user(request.user, stay)})
     if form.is_valid():
         try:
             services.stay_end(actor=request.user, stay=stay, check_out=form.cleaned_data["check_out"])

@@ -43,8 +43,17 @@ def max_total_bytes() -> int:
 
 
 def max_request_bytes() -> int:
-    """Refused from the Content-Length header alone, before a byte of the body is read."""
+    """Above this the files are not kept: the body is read only to keep the text."""
     return max_total_bytes() + 512 * 1024
+
+
+def max_drain_bytes() -> int:
+    """Refused from the Content-Length header alone, before a byte of the body is read.
+
+    Between `max_request_bytes` and this, the text fields are read as they stream and
+    the files are dropped unread, so a person who attached a 50 MB video gets their
+    story back instead of a dead end."""
+    return max(_int("CORRIDOR_INTAKE_MAX_DRAIN_BYTES", 256 * 1024 * 1024), max_request_bytes())
 
 
 def organisation_slug() -> str:

@@ -18,6 +18,7 @@ from corridor.intake.models import (
     VettingItem,
     VettingOutcome,
 )
+from corridor.web.fields import IdentifierField, normalise_for_form
 
 SHORT = 2000
 
@@ -92,10 +93,10 @@ class RecordForm(FlagsMixin):
     reach = _Text(label=_("How to reach them safely"), required=False, limit=SHORT,
                   help_text=_("Times, code words, who may answer the phone."))
     partner = _Text(label=_("Referred by (partner organisation)"), required=False, limit=200)
-    phone = forms.CharField(label=_("Phone number"), required=False, max_length=40)
-    handle = forms.CharField(label=_("Messenger handle"), required=False, max_length=80,
+    phone = IdentifierField("phone", label=_("Phone number"), required=False, max_length=40)
+    handle = IdentifierField("handle", label=_("Messenger handle"), required=False, max_length=80,
                              help_text=_("Telegram or other @name."))
-    email = forms.CharField(label=_("E-mail"), required=False, max_length=200)
+    email = IdentifierField("email", label=_("E-mail"), required=False, max_length=200)
     field_order = ["channel", "what", "where", "reach", "partner", "phone", "handle", "email", "urgency", "flags"]
 
     def clean(self):
@@ -140,6 +141,15 @@ class IdentifierForm(forms.Form):
                                                        ("email", _("E-mail")), ("passport", _("Passport number"))])
     value = forms.CharField(label=_("Value"), max_length=200)
 
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") and data.get("value"):
+            try:
+                data["value"] = normalise_for_form(data["kind"], data["value"])
+            except ValidationError as exc:
+                self.add_error("value", exc)
+        return data
+
 
 class LinkForm(forms.Form):
     other = forms.ChoiceField(label=_("Other contact"))
@@ -154,7 +164,7 @@ class OpenCaseForm(forms.Form):
     name = _Text(label=_("Name (as they gave it)"), required=False, limit=200)
     name_latin = _Text(label=_("Name in Latin letters (as in the passport)"), required=False, limit=200)
     known_as = _Text(label=_("Known as"), required=False, limit=200)
-    phone = forms.CharField(label=_("Phone number"), required=False, max_length=40)
+    phone = IdentifierField("phone", label=_("Phone number"), required=False, max_length=40)
     summary = _Text(label=_("Case summary"), required=False, limit=SHORT, widget=forms.Textarea(attrs={"rows": 3}))
     worker = forms.ChoiceField(label=_("Case worker"), required=False)
 
@@ -162,13 +172,3 @@ class OpenCaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["worker"].choices = [("", _("Not yet assigned"))] + [(str(w.pk), str(w)) for w in workers]
 
-    def clean_phone(self):
-        from corridor.crypto.normalize import NotAnIdentifier, phone
-
-        raw = self.cleaned_data.get("phone", "").strip()
-        if not raw:
-            return ""
-        try:
-            return phone(raw)
-        except NotAnIdentifier:
-            raise ValidationError(_("This is not a phone number we can read."), code="phone") from None

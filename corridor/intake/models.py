@@ -221,7 +221,7 @@ class StatusChange(models.Model):
 class VettingItem(models.TextChoices):
     REFEREE = "referee", _("A referee vouches for them")
     CONSISTENCY = "consistency", _("The story is consistent")
-    PROVOCATEUR = "provocateur", _("No match against known provocateurs")
+    PROVOCATEUR = "provocateur", _("Checked against known provocateurs")
     IDENTITY = "identity", _("Identity confirmed by a trusted channel")
 
 

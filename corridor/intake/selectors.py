@@ -19,7 +19,16 @@ from corridor.accounts.models import Organisation
 from corridor.accounts.permissions import Perm
 from corridor.crypto.keys import preload
 from corridor.intake import conf, sealing
-from corridor.intake.models import OPEN_STATUSES, Attachment, Contact, ContactLink, Message, Status
+from corridor.intake.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Contact,
+    ContactLink,
+    Message,
+    Status,
+    VettingItem,
+    VettingOutcome,
+)
 
 QUEUE_PAGE = 50
 
@@ -54,8 +63,10 @@ QUEUE_FILTERS = {
 
 
 def queue_for_user(user, *, view: str = "open", page: int = 1) -> tuple[list[Contact], bool]:
-    """One page of the triage queue, most urgent first; keys preloaded in one agent
-    round trip so the summaries decrypt without further calls."""
+    """One page of the triage queue, danger first (stated urgency, then detention and
+    exposure), then whoever has waited longest; keys preloaded in one agent round trip
+    so the summaries decrypt without further calls. Awaiting a reply never outranks
+    danger: a "not urgent" web message waits below a call from someone in danger."""
     if not user.can(Perm.TRIAGE):
         raise Http404
     condition = QUEUE_FILTERS.get(view, QUEUE_FILTERS["open"])
@@ -64,7 +75,7 @@ def queue_for_user(user, *, view: str = "open", page: int = 1) -> tuple[list[Con
         Contact.objects.filter(condition, organisation=user.organisation_id, erased__isnull=True)
         .select_related("data_key")
         .annotate(n_messages=Count("messages"))
-        .order_by("-awaiting_reply", "-urgency", "-last_activity")[start:start + QUEUE_PAGE + 1]
+        .order_by("-urgency", "-flag_detained", "-flag_exposed", "-awaiting_reply", "last_activity", "pk")[start:start + QUEUE_PAGE + 1]
     )
     more = len(rows) > QUEUE_PAGE
     rows = rows[:QUEUE_PAGE]
@@ -117,6 +128,13 @@ def vetting_for_staff(contact: Contact) -> list:
     for c in checks:
         c.contact = contact
     return checks
+
+
+def danger_for(contact: Contact, latest: dict) -> dict:
+    """What staff must see first on a contact: a known provocateur, a seized list."""
+    check = latest.get(VettingItem.PROVOCATEUR)
+    return {"provocateur": bool(check and check.outcome == VettingOutcome.FAILED),
+            "exposed": contact.flag_exposed}
 
 
 def latest_vetting(checks: list) -> dict:

@@ -164,3 +164,22 @@ class SealingUploadHandler(FileUploadHandler):
             if upload.handle is not None:
                 upload.handle.close()
             upload.temp_path.unlink(missing_ok=True)
+
+
+class DiscardFilesHandler(FileUploadHandler):
+    """Reads past every file without keeping a byte of it, so that the text fields of
+    an over-large post can still be shown again to the person who wrote them."""
+
+    def __init__(self, request=None) -> None:
+        super().__init__(request)
+        self.dropped = 0
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self.dropped += 1
+
+    def receive_data_chunk(self, raw_data, start):
+        return None
+
+    def file_complete(self, file_size):
+        return None

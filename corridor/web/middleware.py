@@ -94,3 +94,37 @@ def _record_ceiling(request) -> None:
     with transaction.atomic():
         record(CoreEvent.UNWRAP_CEILING_TRIPPED, actor=user if getattr(user, "is_authenticated", False) else None,
                path_name=getattr(getattr(request, "resolver_match", None), "view_name", "") or "")
+
+
+class KeepTypedWorkMiddleware:
+    """A staff form posted after the session expired is kept (encrypted, see
+    `corridor.web.kept`) and offered back after signing in, instead of vanishing.
+
+    Sits just before `LoginRequiredMiddleware`, which then sends the person to sign
+    in. Also forgets the kept post once it has been posted again successfully."""
+
+    PUBLIC = ("/staff/login/", "/staff/logout/", "/staff/language/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from corridor.web import kept
+
+        if request.method != "POST" or not request.path.startswith("/staff/") or request.path.startswith(self.PUBLIC):
+            return self.get_response(request)
+        authenticated = getattr(request, "user", None) is not None and request.user.is_authenticated
+        if not authenticated:
+            try:
+                small = int(request.META.get("CONTENT_LENGTH") or 0) <= kept.MAX_BODY
+            except ValueError:
+                small = False
+            response = self.get_response(request)
+            if small and response.status_code in (301, 302) and "/staff/login/" in response.get("Location", ""):
+                kept.keep(request, response)
+            return response
+        response = self.get_response(request)
+        entry = request.session.get(kept.SESSION_FIELD) if hasattr(request, "session") else None
+        if entry and entry.get("path") == request.path and response.status_code < 400:
+            kept.forget(request, response)
+        return response

@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from corridor.accounts.permissions import Perm
 from corridor.accounts.services import user_set_language
@@ -22,7 +22,37 @@ from corridor.web.registry import panels_for
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/dashboard.html", {"panels": panels_for(request)})
+    from corridor.web import kept
+
+    return render(request, "web/dashboard.html", {"panels": panels_for(request), "kept": kept.kept(request)})
+
+
+@require_GET
+def kept_view(request: HttpRequest) -> HttpResponse:
+    """What was typed before the session expired, as a form that posts it again."""
+    from django.urls import Resolver404, resolve
+
+    from corridor.web import kept
+
+    entry = kept.kept(request)
+    if entry is None:
+        return redirect("web:dashboard")
+    try:
+        resolve(entry["path"])
+    except Resolver404:
+        kept.forget(request)
+        return redirect("web:dashboard")
+    shown = [(name, value) for name, value in entry["fields"] if name not in ("version", "back", "next") and value]
+    return render(request, "web/kept.html", {"kept": entry, "shown": shown})
+
+
+@require_POST
+def kept_discard(request: HttpRequest) -> HttpResponse:
+    from corridor.web import kept
+
+    response = redirect("web:dashboard")
+    kept.forget(request, response)
+    return response
 
 
 @require_POST

@@ -77,7 +77,8 @@ def case_detail(user, case: Case) -> dict:
     relatives = _attach(list(Relative.objects.filter(person=person)), person=person)
     ticks = {t.key: t for t in ChecklistTick.objects.filter(case=case).select_related("done_by")}
     alerts = list(Alert.objects.filter(case=case, resolved__isnull=True))
-    timeline = _timeline(changes, notes, checkins, services, applications, documents)
+    danger = _danger(case)
+    timeline = _timeline(changes, notes, checkins, services, applications, documents, danger["exposures"])
     is_coordinator = user.can(Perm.CASE_VIEW_ALL)
     targets = transitions.targets(case)
     context = {
@@ -87,7 +88,7 @@ def case_detail(user, case: Case) -> dict:
         "applications": applications, "checkins": checkins[:5], "alerts": alerts, "timeline": timeline,
         "checklists": checklists_for(case, ticks, wanted=person.wanted),
         "targets": targets, "blocked": _blocked(case, targets), "household": household_members(user, case),
-        "danger_relatives": [r for r in relatives if r.is_danger],
+        "danger_relatives": [r for r in relatives if r.is_danger], "danger": danger,
         "can_edit": user.can(Perm.CASE_EDIT), "can_assign": user.can(Perm.CASE_ASSIGN),
         "perms_erase": user.can(Perm.CASE_EXPORT_APPROVE),
         "can_refer": user.can(Perm.CASE_REFER), "is_coordinator": is_coordinator,
@@ -120,9 +121,29 @@ def _stays(person) -> list:
     return stays_for_person(person)
 
 
-def _timeline(changes, notes, checkins, services, applications, documents) -> list[dict]:
+def _danger(case: Case) -> dict:
+    """Matches staff must see first: the person's identifiers in a seized contact list
+    (each one raised the risk, and is also a timeline entry), and a provocateur match
+    on the contact the case was opened from."""
+    from django.apps import apps
+
+    match_model = apps.get_model("exposure", "ExposureMatch")
+    exposures = list(match_model.objects.filter(person=case.person_id, target="person", source__purpose="seized")
+                     .order_by("-created")[:20])
+    contact_model = apps.get_model("intake", "Contact")
+    check_model = apps.get_model("intake", "VettingCheck")
+    provocateur = False
+    for contact_id in contact_model.objects.filter(case=case).values_list("pk", flat=True):
+        latest = check_model.objects.filter(contact=contact_id, item="provocateur").order_by("-at").first()
+        provocateur = provocateur or bool(latest and latest.outcome == "failed")
+    return {"exposures": exposures, "provocateur": provocateur}
+
+
+def _timeline(changes, notes, checkins, services, applications, documents, exposures=()) -> list[dict]:
     """One list, newest first, of everything that happened on the case."""
     items: list[dict] = []
+    for m in exposures:
+        items.append({"at": m.created, "kind": "risk", "match": m, "actor": None})
     for c in changes:
         items.append({"at": c.at, "kind": "stage", "change": c, "actor": c.actor})
     for n in notes:

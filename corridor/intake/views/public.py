@@ -44,7 +44,7 @@ from corridor.intake.services.public import (
     receipt_verify,
     submission_create,
 )
-from corridor.intake.uploads import SealingUploadHandler
+from corridor.intake.uploads import DiscardFilesHandler, SealingUploadHandler
 
 TOKEN_SALT = "corridor.intake.form"
 TOKEN_AGE = 2 * 24 * 3600
@@ -175,12 +175,28 @@ def _file_error(incoming: Incoming) -> str | None:
     return _problem_text(incoming.problem, incoming.handler.problem_file or 1) if incoming.problem else None
 
 
-def _too_big(request: HttpRequest) -> bool:
+def _too_big(request: HttpRequest, limit: int | None = None) -> bool:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return True
-    return length > conf.max_request_bytes()
+    return length > (conf.max_request_bytes() if limit is None else limit)
+
+
+def _keep_the_text(request: HttpRequest, org) -> HttpResponse:
+    """An over-large post: read the text as it streams, drop the files unread, and
+    show the form again with the text in it and what to do, never a dead end."""
+    request.upload_handlers = [DiscardFilesHandler(request)]
+    try:
+        request.POST  # noqa: B018 - parses the body, files are dropped as they stream
+    except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, MultiPartParserError, UnreadablePostError,
+            ValueError):
+        return _refused(request, 413, "too_large")
+    if _token_digest(request.POST.get("token", ""), org) == INVALID:
+        return _refused(request, 400, "foreign")
+    form = IntakeForm(request.POST)
+    form.is_valid()
+    return _form_page(request, org, form, problem=_problem_text("too_large_total"), status=413)
 
 
 def _unavailable(request) -> HttpResponse:
@@ -207,11 +223,13 @@ def intake_form(request: HttpRequest) -> HttpResponse:
         html = _cached(request, ("form", str(org.pk)), lambda: _form_page(request, org, IntakeForm(),
                                                                            token=_TOKEN_SLOT))
         return HttpResponse(html.replace(_TOKEN_SLOT, _new_token(org)))
-    if _too_big(request):
+    if _too_big(request, limit=conf.max_drain_bytes()):
         # Refused from the header alone: not one byte of the body is read or stored.
         return _refused(request, 413, "too_large")
     if _cross_site(request):
         return _refused(request, 403)
+    if _too_big(request):
+        return _keep_the_text(request, org)
     incoming = _receive(request)
     try:
         digest = _token_digest(request.POST.get("token", ""), org)

@@ -67,7 +67,16 @@ def record(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("The contact %(ref)s is in the triage queue.") % {"ref": contact.ref})
+            danger = selectors.danger_for(contact, selectors.latest_vetting(selectors.vetting_for_staff(contact)))
+            if danger["provocateur"]:
+                messages.error(request, _("%(ref)s: this number or handle is in the list of known provocateurs. "
+                                          "Do not give addresses, names or meeting places; tell the coordinator "
+                                          "on duty.") % {"ref": contact.ref})
+            elif danger["exposed"]:
+                messages.error(request, _("%(ref)s: this number or handle is in a detainee's seized contacts. "
+                                          "The authorities may know it.") % {"ref": contact.ref})
+            else:
+                messages.success(request, _("The contact %(ref)s is in the triage queue.") % {"ref": contact.ref})
             if request.user.can(Perm.TRIAGE):
                 return redirect("intake:contact", contact.pk)
             return redirect("intake:record")
@@ -92,6 +101,7 @@ def _detail_context(request, contact: Contact, **forms) -> dict:
         "contact": contact,
         "thread": selectors.thread_for_staff(contact) if not contact.erased else [],
         "checks": checks, "latest": selectors.latest_vetting(checks),
+        "danger": selectors.danger_for(contact, selectors.latest_vetting(checks)),
         "history": selectors.status_history(contact) if not contact.erased else [],
         "links": selectors.links_for(contact),
         "same_identifier": selectors.shared_identifier_contacts(contact),
@@ -204,9 +214,9 @@ def check_provocateurs(request: HttpRequest, contact_id) -> HttpResponse:
     contact = selectors.get_contact_for_user(request.user, contact_id)
     check = services.contact_check_provocateurs(actor=request.user, contact=contact)
     if check.outcome == "failed":
-        messages.error(request, _("An identifier of this contact is on the list of known provocateurs."))
+        messages.error(request, _("This number or handle is in the list of known provocateurs."))
     else:
-        messages.success(request, _("No match against known provocateurs."))
+        messages.success(request, _("Not in the list of known provocateurs."))
     return redirect("intake:contact", contact.pk)
 
 

@@ -68,10 +68,13 @@ def test_the_demo_database_wal_and_logs_hold_no_demo_person(tmp_path):
 
 def test_demo_credentials_are_private_to_the_owner(tmp_path):
     var = tmp_path / "var"
-    subprocess.run([sys.executable, "-m", "corridor.cli", "demo", "--cases", "0"], env=_env(var), check=True,
+    env = {**_env(var), "CORRIDOR_BIND": "127.0.0.1:8355"}
+    subprocess.run([sys.executable, "-m", "corridor.cli", "demo", "--cases", "0"], env=env, check=True,
                    capture_output=True, timeout=300)
     creds = var / "demo-credentials.txt"
     assert stat.S_IMODE(creds.stat().st_mode) == 0o600
     text = creds.read_text()
     assert "north-coordinator" in text and "partner-caseworker" in text
+    assert "http://127.0.0.1:8355/staff/" in text and ":8000" not in text, "the port CORRIDOR_BIND chose"
+    assert " coordinator " in text and " case_worker " in text, "roles named in a language every reader has"
     assert stat.S_IMODE((var / "keystore.json").stat().st_mode) == 0o600

@@ -92,7 +92,7 @@ class Command(BaseCommand):
                     import base64
 
                     secret = base64.b32encode(device.bin_key).decode()
-                    credentials.append(f"{org.slug:8} {Role(role).label:18} {username:24} {password:18} {secret}")
+                    credentials.append(f"{org.slug:8} {role:18} {username:24} {password:18} {secret}")
             for app in DEMO_ORDER:
                 try:
                     module = importlib.import_module(f"corridor.{app}.demo")
@@ -104,7 +104,8 @@ class Command(BaseCommand):
             make_checkpoint()
         header = [
             "Corridor demo sign-ins (synthetic data). Keep this file private.",
-            "Sign in at http://127.0.0.1:8000/staff/ ; the code comes from an authenticator app with the",
+            f"Sign in at http://{os.environ.get('CORRIDOR_BIND', '127.0.0.1:8000')}/staff/ ; the code comes from an "
+            "authenticator app with the",
             "key below, or from `corridor totp USERNAME`.",
             "",
             f"{'org':8} {'role':18} {'username':24} {'password':18} authenticator key",

@@ -1,0 +1,28 @@
+"""Form fields shared by every app."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class IdentifierField(forms.CharField):
+    """A phone number, handle, e-mail or passport number, cleaned by the one
+    normaliser the blind indexes use (`corridor.crypto.normalize`), so what a form
+    accepts is exactly what exposure and provocateur matching can find: a phone
+    becomes E.164 or is refused."""
+
+    def __init__(self, kind: str, **kwargs) -> None:
+        self.kind = kind
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return ""
+        return normalise_for_form(self.kind, value)
+
+
+def normalise_for_form(kind: str, value: str) -> str:
+    from corridor.exposure.services import normalise_identifier
+
+    return normalise_identifier(kind, value)

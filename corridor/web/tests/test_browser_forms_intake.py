@@ -1,0 +1,67 @@
+"""Every triage form, submitted in Chromium by the role that uses it, under the
+production headers (no-referrer, so `Origin: null`) and CSRF."""
+
+from __future__ import annotations
+
+import pytest
+
+from corridor.intake.models import Contact, Status, VettingCheck
+from corridor.web.tests.forms_harness import submit, submits, text
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@submits("intake:record", "intake:status", "intake:flags", "intake:vetting", "intake:notes",
+         "intake:identifier", "intake:check_provocateurs", "intake:link", "intake:open_case")
+def test_an_operator_records_a_call_and_a_coordinator_triages_it(forms, cast, screenshot):
+    op = forms(user=cast.operator)
+    for what, phone in (("Звонил брат, его ищут", "+7 928 000-11-22"), ("Звонок ночью, задержан друг", "")):
+        op.goto("/staff/intake/record/")
+        submit(op, selector="form.card", values={"channel": "phone", "what": what, "phone": phone,
+                                                 "urgency": "3", "flags": ["authorities"]})
+    assert Contact.objects.count() == 2
+    first, second = Contact.objects.order_by("received")
+
+    page = forms(user=cast.coordinator)
+    url = f"/staff/intake/{first.pk}/"
+    page.goto(url)
+    submit(page, f"{url}status/", {"status": Status.VETTING, "reason": "проверяем"})
+    assert Contact.objects.get(pk=first.pk).status == Status.VETTING
+    submit(page, f"{url}flags/", {"urgency": "2", "flags": ["family"]})
+    assert Contact.objects.get(pk=first.pk).urgency == 2
+    submit(page, f"{url}vetting/", {"item": "consistency", "outcome": "passed", "note": "рассказ сходится"})
+    assert VettingCheck.objects.filter(contact=first, item="consistency", outcome="passed").exists()
+    submit(page, f"{url}notes/", {"notes": "перезвонить в 22:00"})
+    assert "перезвонить в 22:00" in page.content()
+    submit(page, f"{url}identifiers/", {"kind": "handle", "value": "@brat_k"})
+    assert "brat_k" in text(page)
+    submit(page, f"{url}provocateurs/")
+    submit(page, f"{url}link/", {"other": str(second.pk), "relation": "event"})
+    assert second.ref in text(page)
+    submit(page, f"{url}open-case/", {"name": "Адам", "summary": "ищут после задержания брата"})
+    first.refresh_from_db()
+    assert first.case is not None and first.case.code in text(page)
+    screenshot(page, "forms-intake-open-case")
+
+
+@submits("intake:reply", "intake:handled")
+def test_an_operator_replies_to_a_web_contact_and_marks_another_handled(forms, cast):
+    public = forms(javascript=False)
+    for what in ("Мне нужна помощь, за мной следят", "Просто хочу узнать, как вы работаете"):
+        public.goto("/")
+        public.fill("#id_what", what)
+        public.check("input[name=urgency][value='2']")
+        with public.expect_navigation():
+            public.click("button[type=submit]")
+        assert public.locator("#receipt").count() == 1
+    op = forms(user=cast.operator)
+    op.goto("/staff/intake/")
+    first, second = Contact.objects.order_by("received")
+    url = f"/staff/intake/{first.pk}/"
+    op.goto(url)
+    submit(op, f"{url}reply/", {"text": "Мы получили ваше сообщение и напишем сегодня."})
+    assert first.messages.filter(direction="out").count() == 1
+    url = f"/staff/intake/{second.pk}/"
+    op.goto(url)
+    submit(op, f"{url}handled/")
+    assert not Contact.objects.get(pk=second.pk).awaiting_reply
