@@ -102,3 +102,30 @@ def test_expenses_need_a_second_officer_above_the_threshold(forms, cast, tmp_pat
     page.goto("/staff/funds/export/")
     downloaded = submit(page, selector="main form[method=post]", values={"start": month, "end": month}, download=True)
     assert downloaded.suggested_filename.endswith(".csv")
+
+
+@submits("funds:donor_erase", "funds:rate_delete")
+def test_erasing_a_donor_and_deleting_a_rate_ask_first_in_the_browser(forms, cast):
+    from datetime import date
+    from decimal import Decimal
+
+    from corridor.funds.services import donor_create, rate_record
+
+    donor = donor_create(actor="system:test", organisation=cast.org, kind="individual", name="Анна Петрова")
+    rate = rate_record(actor="system:test", organisation=cast.org, currency="EUR", quote="USD",
+                       date=date(2017, 1, 1), rate=Decimal("1.06"), source="test")
+    page = forms(user=cast.finance)
+    page.goto(f"/staff/funds/donors/{donor.pk}/")
+    submit(page, f"/staff/funds/donors/{donor.pk}/erase/")
+    # The first post only asks, naming the consequence; nothing is erased yet.
+    assert page.locator("#confirm").is_visible()
+    assert Donor.objects.get(pk=donor.pk).data_key.wrapped is not None
+    page.locator("#confirm form button").first.click()
+    page.wait_for_load_state()
+    assert Donor.objects.get(pk=donor.pk).data_key.wrapped is None
+    page.goto("/staff/funds/rates/")
+    submit(page, f"/staff/funds/rates/{rate.pk}/delete/")
+    assert ExchangeRate.objects.filter(pk=rate.pk).exists()
+    page.locator("#confirm form button").first.click()
+    page.wait_for_load_state()
+    assert not ExchangeRate.objects.filter(pk=rate.pk).exists()
