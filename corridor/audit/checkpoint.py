@@ -288,6 +288,16 @@ def _parse_checkpoint_text(text: str) -> Checkpoint:
     return Checkpoint(origin, _parse_tree_size(size_line), _parse_root(root_line), tuple(extensions))
 
 
+def parse_checkpoint_body(text: str) -> Checkpoint:
+    """Parse an unsigned checkpoint body (what the log key signs); CheckpointError on any defect."""
+    if not isinstance(text, str):
+        raise TypeError("checkpoint text must be a str")
+    if not text.endswith("\n") or _CONTROL_CHAR.search(text) or "\n\n" in text:
+        raise CheckpointError("checkpoint text must be lines ending in a newline, with no blank line")
+    _check_utf8(text, "checkpoint text")
+    return _parse_checkpoint_text(text)
+
+
 def open_checkpoint(
     note_text: str | bytes, key_name: str, public_key: bytes, *, origin: str | None = None
 ) -> Checkpoint:

@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from corridor.accounts.permissions import Perm
 from corridor.audit import events
-from corridor.audit.selectors import entries_for_auditor
+from corridor.audit.selectors import entries_for_auditor, open_alerts
 from corridor.audit.services import latest_checkpoint
 from corridor.web.decorators import require_perm
 
@@ -29,7 +29,7 @@ def log(request: HttpRequest) -> HttpResponse:
         for e in page.object_list
     ]
     return render(request, "audit/log.html", {"page": page, "rows": rows, "code": code,
-                                              "checkpoint": latest_checkpoint()})
+                                              "checkpoint": latest_checkpoint(), "alerts": open_alerts()})
 
 
 @login_not_required

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from corridor.audit.models import AuditHead
+from corridor.audit.models import AuditAlert, AuditHead
 from corridor.audit.services import latest_checkpoint
 from corridor.crypto.keys import keyd
 from corridor.keyd.errors import KeydError
@@ -24,8 +24,23 @@ class Command(BaseCommand):
             self.stdout.write(f"Key agent:  {state}" + (f" ({status['sealed_reason']})" if status.get("sealed_reason") else ""))
             self.stdout.write(f"Unseal by:  {'passphrase' if status['mode'] == 'passphrase' else str(status['shares_needed']) + ' key shares'}")
             self.stdout.write(f"Root key:   version {status['root_version']} (live: {status['root_versions']})")
+            heads = status.get("signed_heads") or {}
+            pinned = heads.get("heads", {}).get(status.get("log_origin"), {})
+            line = f"Signed head: {heads.get('condition', 'unknown')}"
+            if pinned:
+                line += f", {pinned['size']} entries"
+            if heads.get("problem"):
+                line += f" ({heads['problem']})"
+            self.stdout.write(line)
+            if heads.get("refused_total"):
+                last = heads["refusals"][-1]
+                self.stdout.write(self.style.ERROR(
+                    f"REFUSED:    keyd refused to sign {heads['refused_total']} time(s); last {last['at']}: "
+                    f"{last['reason']}"))
         self.stdout.write(f"Keystore:   {settings.CORRIDOR_KEYSTORE}")
         head = AuditHead.objects.filter(id=1).first()
         cp = latest_checkpoint()
         self.stdout.write(f"Audit log:  {head.size if head else 0} entries; last signed checkpoint at "
                           f"{cp.size if cp else 0}")
+        for alert in AuditAlert.objects.filter(acknowledged=None)[:5]:
+            self.stdout.write(self.style.ERROR(f"ALERT:      {alert.created:%Y-%m-%d %H:%M} {alert.message}"))
