@@ -215,6 +215,12 @@ CORRIDOR_CHECKPOINT_EVERY = env_int("CORRIDOR_CHECKPOINT_EVERY", 1000, minimum=1
 # The ticker in `serve` signs every minute, so only a stopped or sealed key agent (or
 # deleted checkpoints) leaves a longer tail.
 CORRIDOR_AUDIT_UNSIGNED_MAX_SECONDS = env_int("CORRIDOR_AUDIT_UNSIGNED_MAX_SECONDS", 300, minimum=1)
+# Witnesses of partner organisations (c2sp.org/tlog-witness), configured by the
+# administrators: "<witness vkey> <add-checkpoint base URL>" entries separated by ";".
+CORRIDOR_WITNESSES = [
+    tuple(item.split()) for item in env_str("CORRIDOR_WITNESSES", "").split(";") if item.strip()
+]
+CORRIDOR_WITNESS_TIMEOUT = env_int("CORRIDOR_WITNESS_TIMEOUT", 5, minimum=1)
 CORRIDOR_AUDIT_UNSIGNED_MAX_ENTRIES = env_int("CORRIDOR_AUDIT_UNSIGNED_MAX_ENTRIES", 2000, minimum=1)
 
 OTP_TOTP_ISSUER = "Corridor"

@@ -77,3 +77,17 @@ class AuditAlert(models.Model):
 
     class Meta:
         ordering = ["-created"]
+
+
+class WitnessCosignature(models.Model):
+    """A partner organisation's witness cosigned this checkpoint (c2sp.org/tlog-cosignature)."""
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.CASCADE, related_name="cosignatures")
+    witness = models.CharField(max_length=200, help_text="the witness's key name")
+    timestamp = models.BigIntegerField(help_text="POSIX seconds, as the witness signed it")
+    line = models.TextField(help_text="the signed-note signature line")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-checkpoint__size", "witness"]
+        constraints = [models.UniqueConstraint(fields=["checkpoint", "witness"], name="one_cosignature_per_witness")]

@@ -119,8 +119,21 @@ class TarReader:
         self._state = "header"
         self.current: str | None = None
         self.ended = False
+        self._failed: TarError | None = None
 
     def write(self, data) -> int:
+        # The age reader may keep writing after we raised; the first defect stays the answer
+        # (and the member it names), however the plaintext happens to be chunked.
+        if self._failed is not None:
+            self.current = self._failed_at
+            raise self._failed
+        try:
+            return self._write(data)
+        except TarError as exc:
+            self._failed, self._failed_at = exc, self.current
+            raise
+
+    def _write(self, data) -> int:
         size = len(data)
         if self._state == "data" and not self._buf and self._left >= size:
             # The common case, file contents: pass them on without copying.
