@@ -159,3 +159,22 @@ def test_the_audit_page_shows_who_witnessed_the_checkpoint(two_witnesses, cast, 
     push_latest()
     page = staff_client(cast.admin).get("/staff/audit/").content.decode()
     assert k1.name in page  # the list of who witnessed the latest checkpoint
+
+
+def test_the_court_tool_checks_a_checkpoint_and_its_witness_quorum(two_witnesses, keyd_agent, tmp_path, capsys):
+    from corridor_verify.cli import main
+
+    (_, k1, url1), (_, k2, _) = two_witnesses
+    ks = load_keystore(keyd_agent.keystore_path)
+    log_key = verifier_key(ks.log_origin, ks.signing_public_key)
+    _append(5)
+    cp = make_checkpoint()
+    push_latest()
+    path = tmp_path / "checkpoint.txt"
+    path.write_text(cosigned_note(cp))
+    args = ["checkpoint", str(path), "--log-key", log_key, "--witness", k1.vkey, "--witness", k2.vkey]
+    assert main([*args, "--require", "2"]) == 0
+    path.write_text(cp.note + cp.cosignatures.get(witness=k1.name).line)
+    assert main([*args, "--require", "2"]) == 1
+    assert "1 of the 2 known witnesses" in capsys.readouterr().out
+    assert main([*args, "--require", "1"]) == 0
