@@ -33,7 +33,18 @@ def keyd_agent(tmp_path_factory):
 
     with running_agent(tmp_path_factory.mktemp("keyd"), unwrap_limit=10**7,
                        log_origin="corridor.test/audit") as agent:
+        agent.agent.handle({"op": "reset_head", "reason": "test session"})
         yield agent
+
+
+def _forget_signed_head(agent) -> None:
+    # Each test's database starts empty while the session's key agent lives on:
+    # to keyd, the next test's log is a rewritten one. Reset its memory the way
+    # an administrator would, so each test starts from a new installation.
+    heads = agent.heads.status()
+    if heads["condition"] != "ok" or any(h["size"] for h in heads["heads"].values()) or heads["refusals"]:
+        agent.heads.refusals.clear()
+        agent.handle({"op": "reset_head", "reason": "new test database"})
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +56,7 @@ def _corridor_test_settings(settings, keyd_agent, tmp_path):
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
     if keyd_agent.agent.sealed:
         keyd_agent.agent.unseal_passphrase(keyd_agent.passphrase)
+    _forget_signed_head(keyd_agent.agent)
     from corridor.crypto import context
 
     with context.acting_as("system:test"):
@@ -57,6 +69,7 @@ def fresh_agent(tmp_path, settings):
     from corridor.keyd.testing import running_agent
 
     with running_agent(tmp_path, log_origin="corridor.test/audit") as agent:
+        agent.agent.handle({"op": "reset_head", "reason": "test agent"})
         settings.CORRIDOR_KEYD_SOCKET = agent.socket_path
         settings.CORRIDOR_KEYSTORE = agent.keystore_path
         yield agent

@@ -214,6 +214,18 @@ CORRIDOR_EVIDENCE_MAX_BYTES = env_int("CORRIDOR_EVIDENCE_MAX_BYTES", 4 * 1024**3
 CORRIDOR_EVIDENCE_DISK_RESERVE = env_int("CORRIDOR_EVIDENCE_DISK_RESERVE", 512 * 1024**2, minimum=0)
 CORRIDOR_EVIDENCE_MAX_PIXELS = env_int("CORRIDOR_EVIDENCE_MAX_PIXELS", 200_000_000, minimum=1)
 CORRIDOR_CHECKPOINT_EVERY = env_int("CORRIDOR_CHECKPOINT_EVERY", 1000, minimum=1)
+# `corridor audit verify` fails on unsigned history: entries after the newest signed
+# checkpoint that are older than this many seconds, or more than this many entries.
+# The ticker in `serve` signs every minute, so only a stopped or sealed key agent (or
+# deleted checkpoints) leaves a longer tail.
+CORRIDOR_AUDIT_UNSIGNED_MAX_SECONDS = env_int("CORRIDOR_AUDIT_UNSIGNED_MAX_SECONDS", 300, minimum=1)
+# Witnesses of partner organisations (c2sp.org/tlog-witness), configured by the
+# administrators: "<witness vkey> <add-checkpoint base URL>" entries separated by ";".
+CORRIDOR_WITNESSES = [
+    tuple(item.split()) for item in env_str("CORRIDOR_WITNESSES", "").split(";") if item.strip()
+]
+CORRIDOR_WITNESS_TIMEOUT = env_int("CORRIDOR_WITNESS_TIMEOUT", 5, minimum=1)
+CORRIDOR_AUDIT_UNSIGNED_MAX_ENTRIES = env_int("CORRIDOR_AUDIT_UNSIGNED_MAX_ENTRIES", 2000, minimum=1)
 
 OTP_TOTP_ISSUER = "Corridor"
 OTP_TOTP_TOLERANCE = 1

@@ -9,6 +9,7 @@ hold codes, pseudonymous ids and hashes, never names or content.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
@@ -57,3 +58,36 @@ class Checkpoint(models.Model):
 
     class Meta:
         ordering = ["size"]
+
+
+class AuditAlert(models.Model):
+    """Something administrators must look at: keyd refused to sign, its signed-head
+    state was reset, or a witness refused a checkpoint. Shown on the audit page and
+    by `corridor status` until acknowledged."""
+
+    class Kind(models.TextChoices):
+        SIGNING_REFUSED = "signing_refused", _("The key agent refused to sign the log")
+        HEAD_RESET = "head_reset", _("The key agent's signed head was reset")
+        WITNESS_REFUSED = "witness_refused", _("A witness refused a checkpoint")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+    acknowledged = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+
+class WitnessCosignature(models.Model):
+    """A partner organisation's witness cosigned this checkpoint (c2sp.org/tlog-cosignature)."""
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.CASCADE, related_name="cosignatures")
+    witness = models.CharField(max_length=200, help_text="the witness's key name")
+    timestamp = models.BigIntegerField(help_text="POSIX seconds, as the witness signed it")
+    line = models.TextField(help_text="the signed-note signature line")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-checkpoint__size", "witness"]
+        constraints = [models.UniqueConstraint(fields=["checkpoint", "witness"], name="one_cosignature_per_witness")]

@@ -12,3 +12,10 @@ def entries_for_auditor(user, *, code: int | None = None):
     if code:
         qs = qs.filter(code=code)
     return qs.order_by("-seq")
+
+
+def open_alerts(limit: int = 20):
+    """Alerts about the log's integrity that nobody has acknowledged yet, newest first."""
+    from corridor.audit.models import AuditAlert
+
+    return list(AuditAlert.objects.filter(acknowledged=None)[:limit])

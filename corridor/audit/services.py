@@ -114,21 +114,96 @@ def _checkpoint_quietly() -> None:
         log.info("checkpoint deferred: %s", exc.__class__.__name__)
 
 
+class SigningRefused(RuntimeError):
+    """keyd would not sign the current tree: it does not extend what keyd signed last."""
+
+
 def make_checkpoint() -> Checkpoint | None:
-    """Sign the current tree head with the agent's Ed25519 key (None if unchanged)."""
+    """Sign the current tree head with the agent's Ed25519 key (None if unchanged).
+
+    keyd remembers the head it signed last and signs only a tree that extends it,
+    so the request carries an RFC 9162 consistency proof from that head, built from
+    the node table, and the newest checkpoint the database holds (keyd detects a
+    rolled-back state file with it). A refusal is audited and raises an alert.
+    """
     from corridor.crypto.keys import keyd
+    from corridor.keyd.errors import KeydError
 
     agent = keyd()
     public_key, origin = agent.public_key()
+    pinned = agent.status().get("signed_heads", {}).get("heads", {}).get(origin, {}).get("size", 0)
     with transaction.atomic():
         head, _ = AuditHead.objects.get_or_create(id=1)
         if head.size == 0 or Checkpoint.objects.filter(size=head.size).exists():
             return None
-        body = CheckpointNote(origin=origin, size=head.size, root=bytes(head.root))
-        note = sign_checkpoint(
-            body, origin, lambda msg: agent.sign("system:audit", msg), public_key
-        )
-        return Checkpoint.objects.create(size=head.size, root=bytes(head.root), note=note)
+        size, root = head.size, bytes(head.root)
+        proof: list[bytes] = []
+        if 0 < pinned < size:
+            try:
+                proof = consistency_proof(pinned, size)
+            except KeyError:
+                proof = []  # nodes missing: keyd will refuse, and say why
+        newest = latest_checkpoint()
+        body = CheckpointNote(origin=origin, size=size, root=root)
+        try:
+            note = sign_checkpoint(
+                body, origin,
+                lambda msg: agent.sign("system:audit", msg, proof=proof, latest=newest.note if newest else None),
+                public_key,
+            )
+        except KeydError as exc:
+            if exc.code != "head_refused":
+                raise
+            message = exc.message
+        else:
+            return Checkpoint.objects.create(size=size, root=root, note=note)
+    _signing_refused(size, root, message)
+    raise SigningRefused(message)
+
+
+def _signing_refused(size: int, root: bytes, message: str) -> None:
+    """Audit the refusal and alert administrators, once while the alert is open:
+    a refused tree stays refused, and the minute ticker must not flood the log."""
+    from corridor.audit.events import CoreEvent
+    from corridor.audit.models import AuditAlert
+
+    log.error("keyd refused to sign the audit log at size %s: %s", size, message)
+    with transaction.atomic():
+        open_alert = AuditAlert.objects.filter(kind=AuditAlert.Kind.SIGNING_REFUSED, acknowledged=None).exists()
+        if open_alert:
+            return
+        AuditAlert.objects.create(kind=AuditAlert.Kind.SIGNING_REFUSED, message=message)
+        record(CoreEvent.CHECKPOINT_REFUSED, actor="system:audit", size=size, root=root.hex(),
+               reason=message[:500])
+
+
+def signed_head_reset(*, actor, reason: str, new_installation: bool = False) -> dict:
+    """Make keyd forget its signed head (after a restore or a lost state file).
+
+    The next checkpoint is then trusted as a first one, so this is audited and
+    alerted like a refusal: an administrator must say why, and everybody sees it.
+    """
+    from corridor.audit.events import CoreEvent
+    from corridor.audit.models import AuditAlert
+    from corridor.crypto.keys import keyd
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a reason is required")
+    agent = keyd()
+    before = agent.status().get("signed_heads", {})
+    status = agent.reset_head(reason)
+    _, origin = agent.public_key()
+    previous = before.get("heads", {}).get(origin, {})
+    with transaction.atomic():
+        record(CoreEvent.SIGNED_HEAD_RESET, actor=actor, reason=reason[:500],
+               previous_condition=before.get("condition", ""), previous_size=previous.get("size", -1))
+        if new_installation:  # the keystore was created a moment ago: nothing was ever signed
+            return status
+        AuditAlert.objects.create(kind=AuditAlert.Kind.HEAD_RESET, message=(
+            f"keyd's signed head was reset by {_actor_name(actor)} "
+            f"(was {before.get('condition')} at size {previous.get('size', 'none')}): {reason}"))
+    return status
 
 
 def latest_checkpoint() -> Checkpoint | None:

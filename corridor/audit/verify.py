@@ -1,6 +1,13 @@
 """`corridor audit verify`: recompute the whole log and check it against the signed
 checkpoints, naming the first entry that was altered, removed or reordered.
 
+No unsigned history is accepted: a log with entries and no checkpoint fails, and
+so does a tail after the newest checkpoint that is older or longer than the
+stated bound (settings CORRIDOR_AUDIT_UNSIGNED_MAX_SECONDS / _ENTRIES). Signed
+heads kept outside the database are compared too: the key agent's pinned head
+and any checkpoints given with `--against` (a witness's copy, a court's copy, an
+older bundle's checkpoint). Each must be a prefix of this log.
+
 Three independent witnesses are compared for each entry: its columns (re-hashed
 here), its stored leaf hash, and the leaf node of the Merkle tree. An editor who
 changes a row without fixing all three is named at that row; one who rewrites all
@@ -20,6 +27,22 @@ from corridor.audit.models import AuditEntry, AuditHead, AuditNode, Checkpoint, 
 from corridor.audit.services import canonical_leaf, consistency_proof, inclusion_proof
 
 CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class OutsideHead:
+    """A tree head kept outside the database: (size, root) and where it came from."""
+
+    source: str
+    size: int
+    root: bytes
+
+
+@dataclass(frozen=True)
+class TailBound:
+    max_seconds: int
+    max_entries: int
+    now_us: int
 
 
 @dataclass
@@ -53,9 +76,14 @@ def _leaf_nodes():
 
 def verify_log(
     *, public_key: bytes, origin: str, progress: Callable[[int], None] | None = None,
-    max_problems: int = 20,
+    max_problems: int = 20, outside: list[OutsideHead] | None = None, tail: TailBound | None = None,
 ) -> VerifyReport:
     report = VerifyReport()
+    outside = list(outside or [])
+    wanted: dict[int, list[OutsideHead]] = {}
+    for h in outside:
+        wanted.setdefault(h.size, []).append(h)
+    last_ts_unsigned: int | None = None  # ts of the first entry after the newest checkpoint
 
     def problem(seq: int | None, message: str) -> None:
         if len(report.problems) < max_problems:
@@ -97,6 +125,12 @@ def verify_log(
             problem(seq, f"entry {seq} was altered: the Merkle tree holds a different leaf for it")
         compact.append(leaf)
         expected += 1
+        for h in wanted.get(compact.size, ()):
+            if h.root != compact.root():
+                problem(None, f"{h.source} signed {compact.size} entries with another root: the log "
+                              "was rewritten after that checkpoint was made")
+        if tail is not None and compact.size > max(signed, default=0) and last_ts_unsigned is None:
+            last_ts_unsigned = ts_us
         root = signed.get(compact.size)
         if root is not None:
             if root != compact.root():
@@ -122,6 +156,25 @@ def verify_log(
     if beyond:
         problem(expected, f"a signed checkpoint covers {max(beyond)} entries but only {expected} exist: "
                           "entries were removed from the end")
+    for h in outside:
+        if h.size > expected:
+            problem(expected, f"{h.source} signed {h.size} entries but the log holds only {expected}: "
+                              "entries were removed")
+        elif h.size not in signed and h.size > 0:
+            problem(None, f"{h.source} signed a checkpoint at size {h.size} that the database no "
+                          "longer holds: checkpoints were deleted")
+    if expected and not signed:
+        problem(None, f"the log holds {expected} entries and no signed checkpoint: unsigned history "
+                      "proves nothing")
+    elif tail is not None and expected:
+        unsigned = expected - max(signed)
+        if unsigned > tail.max_entries:
+            problem(max(signed), f"{unsigned} entries after the newest signed checkpoint "
+                                 f"(at {max(signed)}) exceed the bound of {tail.max_entries}")
+        elif last_ts_unsigned is not None and tail.now_us - last_ts_unsigned > tail.max_seconds * 1_000_000:
+            age = (tail.now_us - last_ts_unsigned) // 1_000_000
+            problem(max(signed), f"entries after the newest signed checkpoint (at {max(signed)}) have "
+                                 f"stayed unsigned for {age} s, longer than the bound of {tail.max_seconds} s")
     if report.ok:
         _check_proofs(signed, compact, problem)
     return report
@@ -151,3 +204,32 @@ def _check_proofs(signed: dict[int, bytes], compact: merkle.CompactRange, proble
             return
         if not merkle.verify_inclusion(bytes(entry.leaf_hash), seq, size, proof, signed[size]):
             problem(seq, f"entry {seq} has no valid inclusion proof in checkpoint {size}")
+
+
+def split_notes(text: str) -> list[str]:
+    """Signed notes one after another in a file: each is text lines, a blank line,
+    then signature lines (which start with an em dash); the next note starts after them."""
+    notes, current, in_signatures = [], [], False
+    for line in text.splitlines(keepends=True):
+        if in_signatures and not line.startswith("\u2014 "):
+            notes.append("".join(current))
+            current, in_signatures = [], False
+        if not in_signatures and line == "\n" and current:
+            in_signatures = True
+        if line.strip() or current:
+            current.append(line)
+    if current:
+        notes.append("".join(current))
+    return [n for n in notes if n.strip()]
+
+
+def outside_heads(text: str, source: str, *, public_key: bytes, origin: str) -> list[OutsideHead]:
+    """The checkpoints in `text` signed by this log's key; CheckpointError if there are none
+    or one of them is not ours (a copy that does not verify proves nothing either way)."""
+    heads = []
+    for note in split_notes(text):
+        cp = open_checkpoint(note, origin, public_key, origin=origin)
+        heads.append(OutsideHead(source, cp.size, cp.root))
+    if not heads:
+        raise CheckpointError(f"{source} holds no signed checkpoint")
+    return heads

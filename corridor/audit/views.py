@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,7 +10,7 @@ from django.shortcuts import render
 
 from corridor.accounts.permissions import Perm
 from corridor.audit import events
-from corridor.audit.selectors import entries_for_auditor
+from corridor.audit.selectors import entries_for_auditor, open_alerts
 from corridor.audit.services import latest_checkpoint
 from corridor.web.decorators import require_perm
 
@@ -20,6 +21,7 @@ def log(request: HttpRequest) -> HttpResponse:
         code = int(request.GET.get("code", "") or 0)
     except ValueError:
         code = 0
+    cp = latest_checkpoint()
     page = Paginator(entries_for_auditor(request.user, code=code or None), 50).get_page(request.GET.get("page"))
     rows = [
         {
@@ -29,7 +31,8 @@ def log(request: HttpRequest) -> HttpResponse:
         for e in page.object_list
     ]
     return render(request, "audit/log.html", {"page": page, "rows": rows, "code": code,
-                                              "checkpoint": latest_checkpoint()})
+                                              "checkpoint": cp, "alerts": open_alerts(),
+                                              "cosignatures": list(cp.cosignatures.all()) if cp else []})
 
 
 @login_not_required
@@ -40,3 +43,20 @@ def checkpoint_txt(request: HttpRequest) -> HttpResponse:
     if cp is None:
         raise Http404
     return HttpResponse(cp.note, content_type="text/plain; charset=utf-8")
+
+
+@login_not_required
+def log_keys(request: HttpRequest) -> HttpResponse:
+    """The audit log's public key (note-verifier format) and the witnesses' keys, public on
+    purpose so a court pins them from here rather than trusting a bundle's own copy."""
+    from corridor.audit.checkpoint import verifier_key
+    from corridor.audit.witnesses import configured
+    from corridor.keyd.keystore import load_keystore
+
+    ks = load_keystore(settings.CORRIDOR_KEYSTORE)
+    lines = ["# log key (corridor-verify --log-key)", verifier_key(ks.log_origin, ks.signing_public_key)]
+    witnesses = configured()
+    if witnesses:
+        lines.append("# witness keys (corridor-verify --witness)")
+        lines += [w.key.vkey for w in witnesses]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

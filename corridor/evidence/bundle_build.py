@@ -35,6 +35,7 @@ from corridor.audit.services import (
     make_checkpoint,
     record,
 )
+from corridor.audit.witnesses import cosigned_note, push_latest
 from corridor.crypto.keys import keyd, preload
 from corridor.evidence import bundle_format as fmt
 from corridor.evidence import selectors, storage
@@ -49,7 +50,10 @@ EN. This archive holds original evidence files, a manifest, and proofs that the
 files and their chain of custody are recorded in the organisation's append-only,
 signed audit log. To check it, without any server:
 
-    python -m corridor.evidence.bundle_verify BUNDLE.age --identity YOUR-KEY.txt
+    pip install corridor-verify      (the wheel the organisation hands over, or
+                                     from its repository's verifier/ folder)
+    corridor-verify bundle BUNDLE.age --identity YOUR-KEY.txt --log-key LOG-KEY \
+        --witness WITNESS-KEY ... --require K
 
 (or `corridor verify-bundle`). It checks the signed checkpoint, that the manifest
 is the one sealed in the log, every custody entry's inclusion proof, and every
@@ -62,7 +66,8 @@ RU. В архиве — исходные файлы доказательств, 
 журнал аудита организации, который нельзя переписать незаметно. Проверка без
 сервера:
 
-    python -m corridor.evidence.bundle_verify BUNDLE.age --identity ВАШ-КЛЮЧ.txt
+    corridor-verify bundle BUNDLE.age --identity ВАШ-КЛЮЧ.txt --log-key КЛЮЧ-ЖУРНАЛА \
+        --witness КЛЮЧ-СВИДЕТЕЛЯ ... --require K
 
 Программа проверяет подпись контрольной точки журнала, что опись совпадает с
 записанной в журнале, доказательство включения каждой записи о хранении и
@@ -70,6 +75,19 @@ SHA-256 каждого файла, и называет изменённый эл
 ключом, опубликованным организацией. Стандартная программа `age` тоже открывает
 архив: age -d -i ВАШ-КЛЮЧ.txt BUNDLE.age | tar x
 """
+
+
+def readme_text() -> str:
+    """The instructions, with the keys a court should pin (also on /transparency/)."""
+    from corridor.audit.witnesses import configured
+
+    public_key, origin = keyd().public_key()
+    lines = [README_TEXT, "", "Log key / Ключ журнала (LOG-KEY):", f"    {verifier_key(origin, public_key)}"]
+    witnesses = configured()
+    if witnesses:
+        lines.append("Witness keys / Ключи свидетелей (WITNESS-KEY):")
+        lines += [f"    {w.key.vkey}" for w in witnesses]
+    return "\n".join(lines) + "\n"
 
 
 class BuildError(RuntimeError):
@@ -249,7 +267,7 @@ def build(*, bundle: BundleRequest, actor) -> BundleRequest:
     recipients = [x25519.Recipient.from_str(r) for r in bundle.recipients]
     contents = select_contents(bundle)
     files = contents["files"]
-    readme = README_TEXT.encode("utf-8")
+    readme = readme_text().encode("utf-8")
     with transaction.atomic():
         for f in files:
             file_exported(actor=actor, file=f, bundle=bundle.code)
@@ -266,6 +284,7 @@ def build(*, bundle: BundleRequest, actor) -> BundleRequest:
     checkpoint = latest_checkpoint()
     if checkpoint is None or checkpoint.size <= sealed.seq:
         raise BuildError("no signed checkpoint covers the bundle")
+    push_latest()  # collect cosignatures now; an offline witness only times out
     public_key, origin = keyd().public_key()
     open_checkpoint(checkpoint.note, origin, public_key, origin=origin)  # never ship an unverifiable note
 
@@ -281,7 +300,7 @@ def build(*, bundle: BundleRequest, actor) -> BundleRequest:
         (fmt.README, readme),
         (fmt.MANIFEST, manifest),
         (fmt.PROOFS, json.dumps(proofs, indent=1, sort_keys=True).encode()),
-        (fmt.CHECKPOINT, checkpoint.note.encode("utf-8")),
+        (fmt.CHECKPOINT, cosigned_note(checkpoint).encode("utf-8")),
         (fmt.LOG_KEY, (verifier_key(origin, public_key) + "\n").encode()),
     ]
     mtime = int(datetime.now(UTC).timestamp())

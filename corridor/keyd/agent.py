@@ -40,6 +40,7 @@ from .errors import (
 from .journal import NullJournal
 from .policy import UnwrapPolicy
 from .protocol import b64d, b64e, error, ok
+from .signed_heads import SignedHeads, mac_key, state_path
 from .wrapping import RESERVED_AD_PREFIX, Wrapper, hkdf32, make_wrapper
 
 BLIND_INDEX_INFO = b"corridor/blind-index/v1/"
@@ -137,6 +138,7 @@ class Agent:
         # Distinct keys per principal, with a per-process (SO_PEERCRED pid) backstop
         # against a hijacked worker inventing principals; see policy.py.
         self.policy = UnwrapPolicy(unwrap_limit, clock)
+        self.heads = SignedHeads(state_path(keystore.path))
         self.peer = threading.local()
         self._ops: dict[str, Callable[[dict[str, Any], int | None], dict[str, Any]]] = {
             "status": lambda r, u: self.status(),
@@ -149,6 +151,7 @@ class Agent:
             "shred": lambda r, u: bucket_ops.shred(self, self._require(), r),
             "bucket_retire": lambda r, u: bucket_ops.retire(self, self._require(), r),
             "blind_index": self._blind_index, "hpke_open": self._hpke_open, "sign": self._sign,
+            "reset_head": self._reset_head,
         }
 
     # ------------------------------------------------------------ dispatch
@@ -195,6 +198,7 @@ class Agent:
             "signing_public_key": b64e(ks.signing_public_key), "log_origin": ks.log_origin,
             "sealed_reason": self._sealed_reason if sealed else None,
             **bucket_ops.status(ks),
+            "signed_heads": self.heads.status(),
         }
 
     @property
@@ -245,6 +249,7 @@ class Agent:
             st.wipe()
             raise Sealed("keyd was sealed while unsealing")
         self.policy.reset()
+        self.heads.load(lambda v: self._heads_key(st, v))  # a bad file shows in status, refuses signing
 
     def unseal_passphrase(self, passphrase: Any) -> dict[str, Any]:
         with self._admin:
@@ -307,6 +312,7 @@ class Agent:
                 wrapper = make_wrapper(version, root)
                 st.wrappers = {**st.wrappers, version: wrapper}
                 st.current = wrapper
+            self.heads.rekey(lambda: (version, mac_key(root)))
             self.journal.record("rotate_root", None, version=version)
         return self.status()
 
@@ -459,10 +465,52 @@ class Agent:
         self.journal.record("hpke_open", principal, n=1, ads=[ad], ok=True)
         return {"plaintext": b64e(plaintext), **({"notice": notice} if notice else {})}
 
+    @staticmethod
+    def _heads_key(st: _Unsealed, version: int) -> bytes:
+        with st.lock:  # never derive from a buffer that seal is zeroing
+            if st.wiped:
+                raise Sealed(_SEALED_MSG)
+            return mac_key(st.roots[version])
+
     def _sign(self, req: dict[str, Any], uid: int | None) -> dict[str, Any]:
+        """Sign a checkpoint of the log, only if it extends the head signed last (signed_heads.py)."""
         st = self._require()
-        _principal(req)
-        return {"signature": b64e(st.signer.sign(b64d(req.get("message"), "message")))}
+        principal = _principal(req)
+        message = b64d(req.get("message"), "message")
+        proof = req.get("proof") or []
+        if not isinstance(proof, list) or len(proof) > 128:
+            raise BadRequest("proof must be a list of at most 128 base64 hashes")
+        hashes = [b64d(p, f"proof {i}") for i, p in enumerate(proof)]
+        latest = req.get("latest")
+        if latest is not None and (not isinstance(latest, str) or len(latest) > 65536):
+            raise BadRequest("latest must be a signed note")
+        ks = self.keystore
+        try:
+            signature, counter = self.heads.sign_checkpoint(
+                message, hashes, origin=ks.log_origin, public_key=ks.signing_public_key, latest=latest,
+                sign=st.signer.sign, current_key=lambda: (st.current.version, self._heads_key(st, st.current.version)),
+            )
+        except KeydError as exc:
+            self.journal.record("sign", principal, ok=False, reason=exc.message[:300])
+            raise
+        self.journal.record("sign", principal, ok=True, counter=counter)
+        return {"signature": b64e(signature), "counter": counter}
+
+    def _reset_head(self, req: dict[str, Any], uid: int | None) -> dict[str, Any]:
+        """An administrator forgets the signed head: loud, journaled, with a reason."""
+        self._check_admin(uid)
+        reason = req.get("reason")
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+            raise BadRequest("resetting the signed head needs a written reason (1-500 characters)")
+        with self._admin:
+            st = self._require()
+            previous = self.heads.status()
+            self.heads.reset(self.keystore.log_origin, reason.strip(),
+                             lambda: (st.current.version, self._heads_key(st, st.current.version)))
+            self.journal.record("reset_head", None, reason=reason.strip()[:300],
+                                previous=previous["condition"],
+                                previous_size=previous["heads"].get(self.keystore.log_origin, {}).get("size"))
+        return self.status()
 
     def _public_key(self) -> dict[str, Any]:
         return {"public_key": b64e(self.keystore.signing_public_key), "log_origin": self.keystore.log_origin}

@@ -201,8 +201,17 @@ class KeydClient:
                         "ciphertext": _e(ciphertext), "info": _e(info)})
         return _d(r["plaintext"])
 
-    def sign(self, principal: str, message: bytes) -> bytes:
-        return _d(self._call({"op": "sign", "principal": principal, "message": _e(message)})["signature"])
+    def sign(self, principal: str, message: bytes, proof: list[bytes] | None = None,
+             latest: str | None = None) -> bytes:
+        """Sign a checkpoint body; keyd wants a consistency proof from the head it signed last."""
+        req: dict[str, Any] = {"op": "sign", "principal": principal, "message": _e(message),
+                               "proof": [_e(p) for p in proof or []]}
+        if latest:
+            req["latest"] = latest
+        return _d(self._call(req)["signature"])
+
+    def reset_head(self, reason: str) -> dict[str, Any]:
+        return self._status(self._call({"op": "reset_head", "reason": reason}))
 
     def public_key(self) -> tuple[bytes, str]:
         r = self._call({"op": "public_key"})

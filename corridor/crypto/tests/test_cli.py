@@ -153,6 +153,11 @@ def test_rotate_root_rewraps_keys_and_data_still_opens(var):
         assert result.returncode == 0, result.stderr
         assert "Root key is now version 2" in result.stdout
         assert "version 2 (live: [2])" in corridor(var, "status").stdout
+        # Unsigned history no longer verifies: sign first. keyd's signed-head state,
+        # started by init, was re-authenticated under root 2 before root 1 was retired.
+        signed = corridor(var, "audit", "checkpoint")
+        assert signed.returncode == 0, signed.stderr
+        assert "Signed head: ok" in corridor(var, "status").stdout
         verify = corridor(var, "audit", "verify", "--quiet")
         assert verify.returncode == 0, verify.stderr
     finally:

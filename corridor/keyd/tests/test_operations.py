@@ -99,10 +99,12 @@ def test_blind_index_is_deterministic_per_kind_and_batched(kd: RunningAgent) -> 
 
 
 def test_sign_verifies_with_the_published_public_key(kd: RunningAgent) -> None:
-    sig = kd.client.sign("audit", b"checkpoint 42")
+    message = b"corridor.test/audit\n1\n" + base64.b64encode(b"r" * 32) + b"\n"
+    kd.client.reset_head("new installation")
+    sig = kd.client.sign("audit", message)
     public, origin = kd.client.public_key()
     assert origin == "corridor.test/audit"
-    Ed25519PublicKey.from_public_bytes(public).verify(sig, b"checkpoint 42")
+    Ed25519PublicKey.from_public_bytes(public).verify(sig, message)
     assert base64.b64decode(kd.client.status()["signing_public_key"]) == public
 
 

@@ -29,7 +29,9 @@ def test_rotation_keeps_old_keys_readable_rewrap_moves_them_and_retire_kills_v1(
     assert c.wrap("w", [(b"k" * 32, b"case:9")])[0] == 2
     # Blind indexes and the audit signing key survive rotation.
     assert c.blind_index("w", "name", [b"alice", b"bob"]) == index_before
-    Ed25519PublicKey.from_public_bytes(public_before).verify(c.sign("w", b"m"), b"m")
+    message = b"corridor.test/audit\n1\n" + b"cmNyY3JjcmNyY3JjcmNyY3JjcmNyY3JjcmNyY3JjcmM=\n"
+    c.reset_head("new installation")
+    Ed25519PublicKey.from_public_bytes(public_before).verify(c.sign("w", message), message)
 
     v2, wrapped_v2 = c.rewrap("w", [(w, ad, v1) for w, ad in zip(wrapped_v1, ads, strict=True)])
     assert v2 == 2 and all(a != b for a, b in zip(wrapped_v1, wrapped_v2, strict=True))

@@ -15,7 +15,7 @@ from corridor.accounts.management.commands._enrol import enrolment_text
 from corridor.accounts.models import Organisation
 from corridor.accounts.permissions import Role
 from corridor.audit.events import CoreEvent
-from corridor.audit.services import record
+from corridor.audit.services import record, signed_head_reset
 from corridor.crypto.agent_session import agent_for_command
 from corridor.crypto.context import acting_as
 from corridor.keyd.errors import KeydError
@@ -68,6 +68,9 @@ class Command(BaseCommand):
                                                        code_prefix=o["prefix"])
                     user, device = services.user_create(actor="system:init", organisation=org,
                                                         username=o["admin"], role=Role.ADMIN, password=password)
+                if shares or self._passphrase_from_new:
+                    # A new keystore has signed nothing: start keyd's signed-head record, on the record.
+                    signed_head_reset(actor="system:init", reason="new installation", new_installation=True)
         except KeydError as exc:
             raise CommandError(f"The key agent refused: {exc}") from None
         except services.AccountError as exc:

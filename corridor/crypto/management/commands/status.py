@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from corridor.audit.models import AuditHead
+from corridor.audit.models import AuditAlert, AuditHead
 from corridor.audit.services import latest_checkpoint
 from corridor.crypto.keys import keyd
 from corridor.keyd.errors import KeydError
@@ -27,6 +27,19 @@ class Command(BaseCommand):
             pending = sorted(status.get("retiring") or {})
             self.stdout.write(f"Erasure:    {status.get('buckets', 0)} buckets of <= {status.get('bucket_size', 0)} keys; "
                               + (f"erasures not yet final in buckets {', '.join(pending)}" if pending else "none pending"))
+            heads = status.get("signed_heads") or {}
+            pinned = heads.get("heads", {}).get(status.get("log_origin"), {})
+            line = f"Signed head: {heads.get('condition', 'unknown')}"
+            if pinned:
+                line += f", {pinned['size']} entries"
+            if heads.get("problem"):
+                line += f" ({heads['problem']})"
+            self.stdout.write(line)
+            if heads.get("refused_total"):
+                last = heads["refusals"][-1]
+                self.stdout.write(self.style.ERROR(
+                    f"REFUSED:    keyd refused to sign {heads['refused_total']} time(s); last {last['at']}: "
+                    f"{last['reason']}"))
         self.stdout.write(f"Keystore:   {settings.CORRIDOR_KEYSTORE}")
         from corridor.crypto.keys import legacy_keys
 
@@ -37,3 +50,5 @@ class Command(BaseCommand):
         cp = latest_checkpoint()
         self.stdout.write(f"Audit log:  {head.size if head else 0} entries; last signed checkpoint at "
                           f"{cp.size if cp else 0}")
+        for alert in AuditAlert.objects.filter(acknowledged=None)[:5]:
+            self.stdout.write(self.style.ERROR(f"ALERT:      {alert.created:%Y-%m-%d %H:%M} {alert.message}"))

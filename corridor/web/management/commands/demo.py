@@ -15,7 +15,7 @@ from corridor.accounts import services
 from corridor.accounts.models import Organisation
 from corridor.accounts.permissions import Role
 from corridor.audit.events import CoreEvent
-from corridor.audit.services import make_checkpoint, record
+from corridor.audit.services import make_checkpoint, record, signed_head_reset
 from corridor.crypto.agent_session import agent_for_command
 from corridor.crypto.context import acting_as
 from corridor.keyd.keystore import create_keystore
@@ -49,7 +49,8 @@ class Command(BaseCommand):
         var = Path(settings.VAR_DIR)
         passphrase_file = var / "demo-passphrase"
         keystore = Path(settings.CORRIDOR_KEYSTORE)
-        if not keystore.exists():
+        new_keystore = not keystore.exists()
+        if new_keystore:
             passphrase = "demo-" + secrets.token_urlsafe(18)
             _write_private(passphrase_file, passphrase + "\n")
             create_keystore(str(keystore), mode="passphrase", passphrase=passphrase,
@@ -71,6 +72,8 @@ class Command(BaseCommand):
                 progress.update(tasks[label], completed=done, total=total)
 
             ctx.advance = advance
+            if new_keystore:
+                signed_head_reset(actor="system:demo", reason="new installation", new_installation=True)
             for spec in ORGANISATIONS:
                 org = services.organisation_create(actor="system:demo", name=spec["name"], slug=spec["slug"],
                                                    code_prefix=spec["prefix"])

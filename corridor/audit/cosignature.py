@@ -1,0 +1,8 @@
+"""This module lives in the standalone verifier distribution (verifier/corridor_verify/cosignature.py),
+which courts install on their own; Corridor imports the very same module under this name."""
+
+import sys
+
+import corridor_verify.cosignature as _module
+
+sys.modules[__name__] = _module
