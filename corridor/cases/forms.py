@@ -20,7 +20,7 @@ from corridor.cases.models import (
     Stage,
 )
 from corridor.cases.models.people import Gender, HouseholdRole
-from corridor.web.fields import IdentifierField, normalise_for_form
+from corridor.web.fields import IdentifierField, KindAndValueForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -221,20 +221,11 @@ class RelativeForm(forms.Form):
     details = text(_("Name, where they live, what they did or threatened"), rows=2)
 
 
-class IdentifierForm(forms.Form):
+class IdentifierForm(KindAndValueForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=PersonIdentifier.Kind.choices)
     value = forms.CharField(label=_("Number or handle"), max_length=80)
     label = forms.CharField(label=_("Label"), max_length=40, required=False,
                             help_text=_("For example: Telegram, second SIM."))
-
-    def clean(self):
-        data = super().clean()
-        if data.get("kind") and data.get("value"):
-            try:
-                data["value"] = normalise_for_form(data["kind"], data["value"])
-            except forms.ValidationError as exc:
-                self.add_error("value", exc)
-        return data
 
 
 class MemberForm(IdentityForm):

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from corridor.exposure.models import Kind, Purpose
-from corridor.web.fields import normalise_for_form
+from corridor.web.fields import KindAndValueForm
 
 REASONS = {
     "not_phone": _("not a possible phone number"),
@@ -43,18 +43,9 @@ class ImportForm(forms.Form):
         return data
 
 
-class ProvocateurForm(forms.Form):
+class ProvocateurForm(KindAndValueForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
     value = forms.CharField(label=_("Identifier"), max_length=200)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 2}),
                            help_text=_("What happened with them; stored encrypted."))
-
-    def clean(self):
-        data = super().clean()
-        if data.get("kind") and data.get("value"):
-            try:
-                data["value"] = normalise_for_form(data["kind"], data["value"])
-            except forms.ValidationError as exc:
-                self.add_error("value", exc)
-        return data

@@ -26,3 +26,18 @@ def normalise_for_form(kind: str, value: str) -> str:
     from corridor.exposure.services import normalise_identifier
 
     return normalise_identifier(kind, value)
+
+
+class KindAndValueForm(forms.Form):
+    """A form with a `kind` choice and a `value`: the value is normalised for the
+    chosen kind (phones to E.164, handles and e-mail addresses canonical) or the
+    form says what is wrong with it."""
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") and data.get("value"):
+            try:
+                data["value"] = normalise_for_form(data["kind"], data["value"])
+            except forms.ValidationError as exc:
+                self.add_error("value", exc)
+        return data

@@ -15,6 +15,17 @@ from corridor.web.tests.forms_harness import submit, submits, text
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _countries(db):
+    """Transactional tests elsewhere flush the tables, including the countries a data
+    migration seeds; put them back (idempotent) so the country menus have them."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    importlib.import_module("corridor.cases.migrations.0003_countries").seed(django_apps, None)
+
+
 def _case(cast, worker=None, name="Иван Петров"):
     person = services.person_create(actor="system:test", organisation=cast.org,
                                     identity={"name_cyrillic": name}, phone="+7 928 555-00-11")
