@@ -41,3 +41,27 @@ def summary(name: str, samples_s: list[float]) -> str:
     p50 = statistics.median(ordered)
     p95 = ordered[int(len(ordered) * 0.95) - 1]
     return f"{name}: n={len(ordered)} p50={p50 * 1e6:.0f} µs p95={p95 * 1e6:.0f} µs"
+
+
+def start_keyd(socket_path: str, keystore: str, journal: str, passphrase: str):
+    """A key agent in its own process with no unwrap ceiling (a benchmark reads far
+    more keys than any person would), waited for and unsealed."""
+    import subprocess
+    import sys
+    import time
+
+    from corridor.keyd.client import KeydClient
+
+    proc = subprocess.Popen([sys.executable, "-m", "corridor.keyd", "--socket", socket_path,
+                             "--keystore", keystore, "--journal", journal, "--unwrap-limit", str(10**9)],
+                            stderr=subprocess.DEVNULL)
+    client = KeydClient(socket_path)
+    for _ in range(200):
+        try:
+            client.status()
+            break
+        except Exception:  # noqa: BLE001 - still starting
+            time.sleep(0.05)
+    client.unseal_passphrase(passphrase)
+    client.close()
+    return proc

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._common import machine
+from bench._common import machine, start_keyd
 
 
 def _build(var: str, cases: int) -> None:
@@ -37,24 +37,13 @@ def _build(var: str, cases: int) -> None:
 
 
 def _start_keyd(var: str) -> tuple[subprocess.Popen, str]:
-    from corridor.keyd.client import KeydClient
 
     sock_dir = tempfile.mkdtemp(prefix="kdb", dir="/tmp")
     socket_path = f"{sock_dir}/s"
     # A benchmark pages through far more keys a minute than a person would; the
     # per-principal ceiling would (rightly) seal the agent.
-    proc = subprocess.Popen([sys.executable, "-m", "corridor.keyd", "--socket", socket_path,
-                             "--keystore", f"{var}/keystore.json", "--journal", f"{sock_dir}/journal.jsonl",
-                             "--unwrap-limit", str(10**9)], stderr=subprocess.DEVNULL)
-    client = KeydClient(socket_path)
-    for _ in range(200):
-        try:
-            client.status()
-            break
-        except Exception:  # noqa: BLE001 - still starting
-            time.sleep(0.05)
-    client.unseal_passphrase(Path(var, "demo-passphrase").read_text(encoding="utf-8").strip())
-    client.close()
+    proc = start_keyd(socket_path, f"{var}/keystore.json", f"{sock_dir}/journal.jsonl",
+                      Path(var, "demo-passphrase").read_text(encoding="utf-8").strip())
     return proc, socket_path
 
 

@@ -18,11 +18,10 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 
-from bench._common import django_setup, machine
+from bench._common import django_setup, machine, start_keyd
 from corridor.keyd.keystore import create_keystore
 from corridor.keyd.testing import FAST_KDF
 
@@ -30,23 +29,11 @@ PASSPHRASE = "benchmark passphrase"
 
 
 def _start_keyd(work: str) -> tuple[subprocess.Popen, str, str]:
-    from corridor.keyd.client import KeydClient
 
     keystore = os.path.join(work, "keystore.json")
     create_keystore(keystore, mode="passphrase", passphrase=PASSPHRASE, log_origin="bench", kdf_params=FAST_KDF)
     sock = os.path.join(tempfile.mkdtemp(prefix="kde", dir="/tmp"), "s")
-    proc = subprocess.Popen([sys.executable, "-m", "corridor.keyd", "--socket", sock, "--keystore", keystore,
-                             "--journal", os.path.join(work, "j.jsonl"), "--unwrap-limit", str(10**9)],
-                            stderr=subprocess.DEVNULL)
-    client = KeydClient(sock)
-    for _ in range(200):
-        try:
-            client.status()
-            break
-        except Exception:  # noqa: BLE001 - still starting
-            time.sleep(0.05)
-    client.unseal_passphrase(PASSPHRASE)
-    client.close()
+    proc = start_keyd(sock, keystore, os.path.join(work, "j.jsonl"), PASSPHRASE)
     return proc, sock, keystore
 
 
