@@ -54,6 +54,7 @@ def _corridor_test_settings(settings, keyd_agent, tmp_path):
     settings.CORRIDOR_KEYSTORE = keyd_agent.keystore_path
     settings.CORRIDOR_BLOB_DIR = tmp_path / "blobs"
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    settings.CORRIDOR_AUDIT_VERIFIED_STATE = str(tmp_path / "audit-verified.json")
     if keyd_agent.agent.sealed:
         keyd_agent.agent.unseal_passphrase(keyd_agent.passphrase)
     _forget_signed_head(keyd_agent.agent)

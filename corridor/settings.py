@@ -226,6 +226,10 @@ CORRIDOR_WITNESSES = [
 ]
 CORRIDOR_WITNESS_TIMEOUT = env_int("CORRIDOR_WITNESS_TIMEOUT", 5, minimum=1)
 CORRIDOR_AUDIT_UNSIGNED_MAX_ENTRIES = env_int("CORRIDOR_AUDIT_UNSIGNED_MAX_ENTRIES", 2000, minimum=1)
+# The newest checkpoint a full (or incremental) `corridor audit verify` accepted, where
+# `verify --since-checkpoint` starts. Editing it only makes that mode re-read more or
+# fail: its root must match a checkpoint the database holds and the key agent signed.
+CORRIDOR_AUDIT_VERIFIED_STATE = str(env_path("CORRIDOR_AUDIT_VERIFIED_STATE", VAR_DIR / "audit-verified.json"))
 
 OTP_TOTP_ISSUER = "Corridor"
 OTP_TOTP_TOLERANCE = 1

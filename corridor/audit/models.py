@@ -8,6 +8,8 @@ hold codes, pseudonymous ids and hashes, never names or content.
 
 from __future__ import annotations
 
+import json
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,12 +22,19 @@ class AuditEntry(models.Model):
     organisation = models.CharField(max_length=36, blank=True, db_index=True)
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=64, blank=True, db_index=True)
-    data = models.JSONField(default=dict)
+    # The exact bytes hashed into the tree (`canonical_leaf`): the record itself. The
+    # columns above are copies for indexing; `corridor audit verify` checks they agree.
+    leaf = models.BinaryField()
     leaf_hash = models.BinaryField(max_length=32)
 
     class Meta:
         ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    @property
+    def data(self) -> dict:
+        """The entry's details, read from the hashed leaf so what is shown is what is signed."""
+        return json.loads(bytes(self.leaf))["data"]
 
 
 class AuditNode(models.Model):

@@ -91,7 +91,7 @@ def record(
     leaf_hash = merkle.leaf_hash(leaf)
     entry = AuditEntry.objects.create(
         seq=seq, ts_us=ts_us, code=int(event), actor=_actor_name(actor), organisation=org,
-        object_type=object_type, object_id=object_id, data=data, leaf_hash=leaf_hash,
+        object_type=object_type, object_id=object_id, leaf=leaf, leaf_hash=leaf_hash,
     )
     compact = merkle.CompactRange.from_bytes(head.size, bytes(head.compact))
     completed = compact.append(leaf_hash)

@@ -29,7 +29,6 @@ from corridor.audit import merkle
 from corridor.audit.checkpoint import open_checkpoint, verifier_key
 from corridor.audit.models import AuditEntry
 from corridor.audit.services import (
-    canonical_leaf,
     inclusion_proof,
     latest_checkpoint,
     make_checkpoint,
@@ -99,10 +98,7 @@ def _iso(value) -> str | None:
 
 
 def _leaf_of(entry: AuditEntry) -> str:
-    leaf = canonical_leaf(
-        seq=entry.seq, ts_us=entry.ts_us, code=entry.code, actor=entry.actor, organisation=entry.organisation,
-        object_type=entry.object_type, object_id=entry.object_id, data=entry.data,
-    )
+    leaf = bytes(entry.leaf)
     if merkle.leaf_hash(leaf) != bytes(entry.leaf_hash):
         raise BuildError(f"audit entry {entry.seq} does not match its leaf hash; run `corridor audit verify`")
     return leaf.decode("ascii")

@@ -67,21 +67,25 @@ def test_the_head_root_matches_an_independent_computation(log):
     assert bytes(AuditHead.objects.get().root) == merkle.root_from_leaf_hashes(leaves)
 
 
+def _leaf_with(entry, **changes) -> bytes:
+    from corridor.audit.services import canonical_leaf
+
+    fields = dict(seq=entry.seq, ts_us=entry.ts_us, code=entry.code, actor=entry.actor,
+                  organisation=entry.organisation, object_type=entry.object_type, object_id=entry.object_id,
+                  data=entry.data)
+    return canonical_leaf(**{**fields, **changes})
+
+
 def test_an_altered_row_is_named(log):
-    AuditEntry.objects.filter(seq=7).update(data={"n": 999})
+    AuditEntry.objects.filter(seq=7).update(leaf=_leaf_with(AuditEntry.objects.get(seq=7), data={"n": 999}))
     report = _verify(log)
     assert not report.ok
     assert report.first_bad_seq == 7
 
 
 def test_an_altered_row_with_a_recomputed_leaf_hash_is_still_named(log):
-    from corridor.audit.services import canonical_leaf
-
-    entry = AuditEntry.objects.get(seq=5)
-    forged = merkle.leaf_hash(canonical_leaf(
-        seq=5, ts_us=entry.ts_us, code=entry.code, actor=entry.actor, organisation=entry.organisation,
-        object_type=entry.object_type, object_id=entry.object_id, data={"n": 12345}))
-    AuditEntry.objects.filter(seq=5).update(data={"n": 12345}, leaf_hash=forged)
+    leaf = _leaf_with(AuditEntry.objects.get(seq=5), data={"n": 12345})
+    AuditEntry.objects.filter(seq=5).update(leaf=leaf, leaf_hash=merkle.leaf_hash(leaf))
     report = _verify(log)
     assert report.first_bad_seq == 5
     assert any("checkpoint" in p.message for p in report.problems)

@@ -8,7 +8,9 @@ cannot reach is the key agent's memory of the head it signed.
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import shutil
 import time
 
@@ -38,9 +40,7 @@ def _recompute_tree() -> None:
     compact = merkle.CompactRange()
     nodes = []
     for e in AuditEntry.objects.order_by("seq"):
-        leaf = merkle.leaf_hash(canonical_leaf(
-            seq=e.seq, ts_us=e.ts_us, code=e.code, actor=e.actor, organisation=e.organisation,
-            object_type=e.object_type, object_id=e.object_id, data=e.data))
+        leaf = merkle.leaf_hash(bytes(e.leaf))
         AuditEntry.objects.filter(seq=e.seq).update(leaf_hash=leaf)
         nodes += [AuditNode(key=node_key(lv, ix), hash=h) for lv, ix, h in compact.append(leaf)]
     AuditNode.objects.bulk_create(nodes)
@@ -49,7 +49,10 @@ def _recompute_tree() -> None:
 
 
 def _forge_row(seq: int) -> None:
-    AuditEntry.objects.filter(seq=seq).update(actor="someone-else", data={"n": 999})
+    e = AuditEntry.objects.get(seq=seq)
+    AuditEntry.objects.filter(seq=seq).update(actor="someone-else", leaf=canonical_leaf(
+        seq=e.seq, ts_us=e.ts_us, code=e.code, actor="someone-else", organisation=e.organisation,
+        object_type=e.object_type, object_id=e.object_id, data={"n": 999}))
     _recompute_tree()
 
 
@@ -247,3 +250,38 @@ def test_against_a_url_on_this_machine(signed_log, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_incremental_verify_starts_where_the_last_one_ended(signed_log, tmp_path):
+    (tmp_path / "audit-verified.json").unlink()  # as if the first verification had not happened
+    err = io.StringIO()
+    call_command("audit", "verify", "--quiet", "--since-checkpoint", stdout=io.StringIO(), stderr=err)
+    assert "verifying the whole log" in err.getvalue()  # nothing recorded yet
+    first = json.loads((tmp_path / "audit-verified.json").read_text())
+    _append(5)
+    make_checkpoint()
+    out = _verify("--since-checkpoint")
+    assert f"entries {first['size']}–" in out, out
+    assert json.loads((tmp_path / "audit-verified.json").read_text())["size"] > first["size"]
+
+
+def test_the_incremental_verify_catches_a_rewrite_after_its_start(signed_log, tmp_path):
+    _verify()
+    start = json.loads((tmp_path / "audit-verified.json").read_text())["size"]
+    _append(5)
+    make_checkpoint()
+    _forge_row(start + 2)
+    _verify_fails("--since-checkpoint", match="does not match the log")
+
+
+def test_an_edited_state_file_cannot_skip_a_rewrite(signed_log, tmp_path):
+    # The attacker rewrites an old entry (recomputing the tree) and points the state file
+    # at the newest checkpoint with a root of their choosing: refused, not skipped.
+    state = tmp_path / "audit-verified.json"
+    _verify()
+    _forge_row(3)
+    data = json.loads(state.read_text())
+    _verify_fails("--since-checkpoint", match="do not fold")
+    data["root"] = base64.b64encode(b"\x07" * 32).decode()
+    state.write_text(json.dumps(data))
+    _verify_fails("--since-checkpoint", match="no longer holds")

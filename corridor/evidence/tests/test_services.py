@@ -35,7 +35,7 @@ def test_event_titles_are_encrypted_at_rest(world):
 
 
 def test_the_audit_log_holds_codes_and_ids_not_content(world):
-    text = repr(list(AuditEntry.objects.values_list("data", flat=True)))
+    text = repr(list(AuditEntry.objects.values_list("leaf", flat=True)))
     for secret in ("basement", "Argun", "Police unit", "relative of a detainee", "Only for us", "injuries"):
         assert secret not in text
     recorded = AuditEntry.objects.get(code=EvidenceEvent.TESTIMONY_RECORDED, object_id=world.t_public.code)

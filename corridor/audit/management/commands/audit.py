@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rich.progress import Progress
 
+from corridor.audit import verified_state
 from corridor.audit.checkpoint import CheckpointError
 from corridor.audit.events import CoreEvent
 from corridor.audit.models import AuditHead
@@ -36,6 +37,11 @@ class Command(BaseCommand):
             "Also check consistency with checkpoints kept elsewhere: a file or http(s) address holding "
             "one or more signed checkpoints (a witness's copy, a court's copy, an older bundle's "
             "checkpoint.txt). May be given several times."))
+        verify.add_argument("--since-checkpoint", action="store_true", help=(
+            "Re-read only the entries after the newest checkpoint an earlier verification accepted "
+            "(kept in CORRIDOR_AUDIT_VERIFIED_STATE); the stored tree at that size must still fold to "
+            "its signed root. Falls back to a full verification when none was recorded. Keep the full "
+            "verification as the daily job."))
         sub.add_parser("checkpoint", help="Sign a checkpoint of the current log.")
         reset = sub.add_parser("reset-head", help=(
             "Make the key agent forget the tree head it signed last (after a restore, or when its state "
@@ -71,6 +77,13 @@ class Command(BaseCommand):
         tail = TailBound(settings.CORRIDOR_AUDIT_UNSIGNED_MAX_SECONDS, settings.CORRIDOR_AUDIT_UNSIGNED_MAX_ENTRIES,
                          time.time_ns() // 1000)
         kwargs = {"public_key": public_key, "origin": origin, "outside": outside, "tail": tail}
+        if options["since_checkpoint"]:
+            since = verified_state.load(origin)
+            if since is None:
+                self.stderr.write("No earlier verification is recorded: verifying the whole log.")
+            else:
+                kwargs["since"] = since
+                total -= since.size
         if options["quiet"]:
             report = verify_log(**kwargs)
         else:
@@ -85,10 +98,14 @@ class Command(BaseCommand):
                 record(CoreEvent.AUDIT_VERIFY_FAILED, actor="system:cli", problems=len(report.problems),
                        first=report.problems[0].message[:300])
             raise CommandError("The audit log does NOT verify" + (f"; first bad entry: {first}" if first is not None else ""))
+        since = kwargs.get("since")
         with transaction.atomic():
-            record(CoreEvent.AUDIT_VERIFIED, actor="system:cli", entries=report.entries, checkpoints=report.checkpoints)
+            record(CoreEvent.AUDIT_VERIFIED, actor="system:cli", entries=report.entries, checkpoints=report.checkpoints,
+                   since=since.size if since else 0)
+        verified_state.save(origin, report.newest_checkpoint)
         self.stdout.write(self.style.SUCCESS(
-            f"OK: {report.entries} entries, {report.checkpoints} signed checkpoints, all consistent"
+            (f"OK: entries {since.size}–{report.entries - 1} re-read, " if since else "OK: ")
+            + f"{report.entries} entries, {report.checkpoints} signed checkpoints, all consistent"
             + (f"; {len(outside)} outside heads agree." if outside else ".")))
 
     def _against(self, spec: str, public_key: bytes, origin: str) -> list[OutsideHead]:
