@@ -82,7 +82,14 @@ class AuditAlert(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     message = models.TextField()
     created = models.DateTimeField(auto_now_add=True)
+    # The same condition again while the alert is open updates these instead of adding
+    # alerts (and audit entries) every minute.
+    repeats = models.PositiveIntegerField(default=0)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    last_message = models.TextField(blank=True)
     acknowledged = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=64, blank=True)
+    acknowledgement = models.TextField(blank=True, help_text="what the administrator found and did")
 
     class Meta:
         ordering = ["-created"]

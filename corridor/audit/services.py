@@ -169,12 +169,54 @@ def _signing_refused(size: int, root: bytes, message: str) -> None:
 
     log.error("keyd refused to sign the audit log at size %s: %s", size, message)
     with transaction.atomic():
-        open_alert = AuditAlert.objects.filter(kind=AuditAlert.Kind.SIGNING_REFUSED, acknowledged=None).exists()
-        if open_alert:
+        if repeat_alert(AuditAlert.Kind.SIGNING_REFUSED, message):
             return
         AuditAlert.objects.create(kind=AuditAlert.Kind.SIGNING_REFUSED, message=message)
         record(CoreEvent.CHECKPOINT_REFUSED, actor="system:audit", size=size, root=root.hex(),
                reason=message[:500])
+
+
+def repeat_alert(kind: str, message: str) -> bool:
+    """If an alert of this kind is open, count this occurrence on it and return True."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from corridor.audit.models import AuditAlert
+
+    return bool(AuditAlert.objects.filter(kind=kind, acknowledged=None).update(
+        repeats=F("repeats") + 1, last_seen=timezone.now(), last_message=message[:2000]))
+
+
+class AlertError(ValueError):
+    pass
+
+
+def acknowledge_alert(*, actor, alert_id: int, note: str):
+    """An administrator says what they found and did: the alert leaves the audit page and
+    `corridor status`, and the next occurrence raises a new one. The note stays on the
+    alert row (administrators only); the audit entry names the alert, not the note."""
+    from django.utils import timezone
+
+    from corridor.accounts.permissions import Perm
+    from corridor.audit.events import CoreEvent
+    from corridor.audit.models import AuditAlert
+
+    if not isinstance(actor, str) and not actor.can(Perm.MANAGE_USERS):
+        raise PermissionError("only administrators acknowledge alerts")
+    note = (note or "").strip()
+    if not note:
+        raise AlertError("say what was found and done")
+    with transaction.atomic():
+        alert = AuditAlert.objects.select_for_update().filter(pk=alert_id, acknowledged=None).first()
+        if alert is None:
+            raise AlertError("this alert is already acknowledged")
+        alert.acknowledged = timezone.now()
+        alert.acknowledged_by = _actor_name(actor)
+        alert.acknowledgement = note[:2000]
+        alert.save(update_fields=["acknowledged", "acknowledged_by", "acknowledgement"])
+        record(CoreEvent.ALERT_ACKNOWLEDGED, actor=actor, object_type="audit.auditalert", object_id=str(alert.pk),
+               kind=alert.kind, repeats=alert.repeats)
+    return alert
 
 
 def signed_head_reset(*, actor, reason: str, new_installation: bool = False) -> dict:

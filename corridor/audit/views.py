@@ -3,15 +3,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from corridor.accounts.permissions import Perm
 from corridor.audit import events
+from corridor.audit.forms import AcknowledgeAlertForm
 from corridor.audit.selectors import entries_for_auditor, open_alerts
-from corridor.audit.services import latest_checkpoint
+from corridor.audit.services import AlertError, acknowledge_alert, latest_checkpoint
 from corridor.web.decorators import require_perm
 
 
@@ -32,7 +36,25 @@ def log(request: HttpRequest) -> HttpResponse:
     ]
     return render(request, "audit/log.html", {"page": page, "rows": rows, "code": code,
                                               "checkpoint": cp, "alerts": open_alerts(),
+                                              "can_acknowledge": request.user.can(Perm.MANAGE_USERS),
+                                              "ack_form": AcknowledgeAlertForm(),
                                               "cosignatures": list(cp.cosignatures.all()) if cp else []})
+
+
+@require_POST
+@require_perm(Perm.MANAGE_USERS)
+def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    form = AcknowledgeAlertForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say what you found and what you did before acknowledging the alert."))
+        return redirect("audit:log")
+    try:
+        acknowledge_alert(actor=request.user, alert_id=alert_id, note=form.cleaned_data["note"])
+    except AlertError:
+        messages.error(request, _("This alert was already acknowledged."))
+    else:
+        messages.success(request, _("Alert acknowledged. If the condition comes back, a new alert is raised."))
+    return redirect("audit:log")
 
 
 @login_not_required

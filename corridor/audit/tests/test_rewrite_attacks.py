@@ -285,3 +285,40 @@ def test_an_edited_state_file_cannot_skip_a_rewrite(signed_log, tmp_path):
     data["root"] = base64.b64encode(b"\x07" * 32).decode()
     state.write_text(json.dumps(data))
     _verify_fails("--since-checkpoint", match="no longer holds")
+
+
+def test_repeats_are_counted_on_the_open_alert_and_acknowledging_rearms_it(signed_log, cast):
+    from corridor.audit.services import AlertError, acknowledge_alert
+
+    _delete_from(50)
+    _forge_row(3)
+    Checkpoint.objects.all().delete()
+    _refused("different root at size 50")
+    for _ in range(3):
+        with pytest.raises(SigningRefused):
+            make_checkpoint()
+    alert = AuditAlert.objects.get()
+    assert alert.repeats == 3 and "rewritten" in alert.last_message and alert.last_seen
+    with pytest.raises(PermissionError):
+        acknowledge_alert(actor=cast.coordinator, alert_id=alert.pk, note="looked")
+    with pytest.raises(AlertError):
+        acknowledge_alert(actor=cast.admin, alert_id=alert.pk, note="  ")
+    acknowledge_alert(actor=cast.admin, alert_id=alert.pk, note="restored the database from the 02:00 backup")
+    entry = AuditEntry.objects.get(code=CoreEvent.ALERT_ACKNOWLEDGED)
+    assert entry.object_id == str(alert.pk) and "backup" not in bytes(entry.leaf).decode()
+    with pytest.raises(AlertError):
+        acknowledge_alert(actor=cast.admin, alert_id=alert.pk, note="twice")
+    # The condition persists: the next refusal raises a new alert, audited again.
+    with pytest.raises(SigningRefused):
+        make_checkpoint()
+    assert AuditAlert.objects.filter(acknowledged=None).count() == 1
+    assert AuditEntry.objects.filter(code=CoreEvent.CHECKPOINT_REFUSED).count() == 2
+
+
+def test_the_cli_acknowledges_an_alert_by_its_number(signed_log):
+    alert = AuditAlert.objects.create(kind=AuditAlert.Kind.HEAD_RESET, message="reset")
+    with pytest.raises(CommandError):
+        call_command("audit", "acknowledge", str(alert.pk + 100), "--note", "x", stdout=io.StringIO())
+    call_command("audit", "acknowledge", str(alert.pk), "--note", "planned restore", stdout=io.StringIO())
+    alert.refresh_from_db()
+    assert alert.acknowledged and alert.acknowledged_by == "system:cli"

@@ -114,3 +114,17 @@ def test_an_administrator_seals_the_server(forms, cast, fresh_agent):
     page.goto("/staff/keys/")
     submit(page, "/staff/keys/seal/")
     assert fresh_agent.agent.sealed
+
+
+@submits("audit:acknowledge_alert")
+def test_an_administrator_acknowledges_an_audit_alert(forms, cast):
+    from corridor.audit.models import AuditAlert
+
+    alert = AuditAlert.objects.create(kind=AuditAlert.Kind.WITNESS_REFUSED, message="witness w1 refused checkpoint 40")
+    page = forms(user=cast.admin)
+    page.goto("/staff/audit/")
+    assert "witness w1 refused" in text(page)
+    submit(page, f"/staff/audit/alerts/{alert.pk}/acknowledge/", values={"note": "the witness restored an old copy"})
+    alert.refresh_from_db()
+    assert alert.acknowledged and alert.acknowledgement == "the witness restored an old copy"
+    assert "witness w1 refused" not in text(page)

@@ -14,7 +14,14 @@ from corridor.audit import verified_state
 from corridor.audit.checkpoint import CheckpointError
 from corridor.audit.events import CoreEvent
 from corridor.audit.models import AuditHead
-from corridor.audit.services import SigningRefused, make_checkpoint, record, signed_head_reset
+from corridor.audit.services import (
+    AlertError,
+    SigningRefused,
+    acknowledge_alert,
+    make_checkpoint,
+    record,
+    signed_head_reset,
+)
 from corridor.audit.verify import OutsideHead, TailBound, outside_heads, verify_log
 from corridor.crypto.context import acting_as
 from corridor.crypto.keys import keyd
@@ -47,6 +54,11 @@ class Command(BaseCommand):
             "Make the key agent forget the tree head it signed last (after a restore, or when its state "
             "file was lost). The next checkpoint is trusted as a first one: audited and alerted."))
         reset.add_argument("--reason", required=True, help="Why: recorded in the audit log.")
+        ack = sub.add_parser("acknowledge", help=(
+            "Acknowledge an open alert (its number is on `corridor status`): it leaves the audit page "
+            "and the next occurrence raises a new one."))
+        ack.add_argument("alert", type=int)
+        ack.add_argument("--note", required=True, help="What was found and done (kept with the alert).")
 
     def handle(self, *args, action: str, **options):
         if action == "checkpoint":
@@ -56,6 +68,14 @@ class Command(BaseCommand):
                 except SigningRefused as exc:
                     raise CommandError(f"The key agent refused to sign: {exc}") from None
             self.stdout.write(cp.note if cp else "Nothing new to sign.")
+            return
+        if action == "acknowledge":
+            try:
+                with acting_as("system:cli"):
+                    acknowledge_alert(actor="system:cli", alert_id=options["alert"], note=options["note"])
+            except AlertError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(f"Alert {options['alert']} acknowledged.")
             return
         if action == "reset-head":
             if not options["reason"].strip():

@@ -51,4 +51,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Audit log:  {head.size if head else 0} entries; last signed checkpoint at "
                           f"{cp.size if cp else 0}")
         for alert in AuditAlert.objects.filter(acknowledged=None)[:5]:
-            self.stdout.write(self.style.ERROR(f"ALERT:      {alert.created:%Y-%m-%d %H:%M} {alert.message}"))
+            again = f" (seen {alert.repeats} more times, last {alert.last_seen:%Y-%m-%d %H:%M})" if alert.repeats else ""
+            self.stdout.write(self.style.ERROR(f"ALERT #{alert.pk}:  {alert.created:%Y-%m-%d %H:%M} {alert.message}{again}"))
