@@ -150,6 +150,8 @@ def test_keys_are_published_on_transparency_and_cosignatures_on_the_audit_page(t
     text = client.get("/transparency/log-keys.txt").content.decode()
     assert verifier_key(ks.log_origin, ks.signing_public_key) in text
     assert k1.vkey in text and k2.vkey in text
+    index = client.get("/transparency/").content.decode()
+    assert 'href="/transparency/log-keys.txt"' in index and 'href="/staff/audit/checkpoint.txt"' in index
 
 
 def test_the_audit_page_shows_who_witnessed_the_checkpoint(two_witnesses, cast, staff_client):
