@@ -3,7 +3,8 @@
 Each witness keeps the last head it cosigned and cosigns only consistent
 extensions, so a forked or rewritten log cannot collect cosignatures from
 witnesses that saw the real one. A witness that is offline never blocks: the
-push runs from the periodic job, each request has a short timeout, and the next
+push runs from the periodic job, all witnesses are asked at once with a short
+timeout each (a bundle waits one timeout at most, however many are down), and the next
 tick tries again. A witness that refuses (403, 422, or a 409 size we cannot
 prove consistency from) raises an alert: it saw a different log.
 """
@@ -14,6 +15,7 @@ import base64
 import logging
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -68,12 +70,25 @@ def _request(cp: Checkpoint, old: int) -> bytes:
     return ("".join([f"old {old}\n"] + [base64.b64encode(p).decode() + "\n" for p in proof]) + "\n" + cp.note).encode()
 
 
-def push(cp: Checkpoint, w: ConfiguredWitness) -> str:
-    """Ask one witness to cosign; returns "cosigned", "offline" or "refused"."""
-    old = _last_size(w)
+def _answer(url: str, body: bytes) -> tuple[int, bytes] | Exception:
+    """One add-checkpoint exchange, network only (safe in a worker thread)."""
     try:
-        for _ in range(2):  # on 409 the witness tells us its size: retry once from there
-            status, body = _post(w.url, _request(cp, old))
+        return _post(url, body)
+    except (OSError, ValueError) as exc:
+        return exc
+
+
+def push(cp: Checkpoint, w: ConfiguredWitness, *, old: int | None = None,
+         first: tuple[int, bytes] | Exception | None = None) -> str:
+    """Ask one witness to cosign; returns "cosigned", "offline" or "refused". `first` is
+    the answer to the first request when `push_latest` already sent it."""
+    old = _last_size(w) if old is None else old
+    try:
+        for attempt in range(2):  # on 409 the witness tells us its size: retry once from there
+            answer = first if attempt == 0 and first is not None else _answer(w.url, _request(cp, old))
+            if isinstance(answer, Exception):
+                raise answer
+            status, body = answer
             if status != 409:
                 break
             try:
@@ -121,4 +136,13 @@ def push_latest() -> dict[str, str]:
     if cp is None:
         return {}
     done = set(cp.cosignatures.values_list("witness", flat=True))
-    return {w.key.name: push(cp, w) for w in configured() if w.key.name not in done}
+    todo = [w for w in configured() if w.key.name not in done]
+    if not todo:
+        return {}
+    # All witnesses at once, so offline ones cost one timeout in all, not one each. Only
+    # the HTTP exchange runs in the threads; every database read and write stays here.
+    olds = [_last_size(w) for w in todo]
+    bodies = [_request(cp, old) for old in olds]
+    with ThreadPoolExecutor(max_workers=min(8, len(todo)), thread_name_prefix="witness") as pool:
+        answers = list(pool.map(_answer, [w.url for w in todo], bodies))
+    return {w.key.name: push(cp, w, old=old, first=answer) for w, old, answer in zip(todo, olds, answers, strict=True)}

@@ -180,3 +180,45 @@ def test_the_court_tool_checks_a_checkpoint_and_its_witness_quorum(two_witnesses
     assert main([*args, "--require", "2"]) == 1
     assert "1 of the 2 known witnesses" in capsys.readouterr().out
     assert main([*args, "--require", "1"]) == 0
+
+
+def test_witnesses_are_asked_at_once_so_silent_ones_cost_one_timeout_in_all(tmp_path, keyd_agent, settings):
+    # Two witnesses that accept the connection and never answer (down behind a proxy, or
+    # stalling on purpose) and one that works. Each silent one records when it was asked;
+    # both must have been asked before either request timed out.
+    import socket
+
+    asked: list[float] = []
+    listeners = []
+    for _ in range(2):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4)
+        listeners.append(sock)
+
+    def hold(sock):
+        conn, _ = sock.accept()
+        import time
+
+        asked.append(time.monotonic())
+        conn.recv(65536)
+        threading.Event().wait(settings.CORRIDOR_WITNESS_TIMEOUT + 1)
+        conn.close()
+
+    threads = [threading.Thread(target=hold, args=(s,), daemon=True) for s in listeners]
+    for t in threads:
+        t.start()
+    settings.CORRIDOR_WITNESS_TIMEOUT = 2
+    silent = [witness(f"silent{i}.example.org/w", Ed25519PrivateKey.generate().public_key().public_bytes_raw()) for i in range(2)]
+    with running_witness(tmp_path, "w1.example.org/corridor", keyd_agent) as (_, k1, url):
+        settings.CORRIDOR_WITNESSES = [(silent[0].vkey, f"http://127.0.0.1:{listeners[0].getsockname()[1]}"),
+                                       (k1.vkey, url),
+                                       (silent[1].vkey, f"http://127.0.0.1:{listeners[1].getsockname()[1]}")]
+        _append(4)
+        make_checkpoint()
+        result = push_latest()
+    assert result == {silent[0].name: "offline", k1.name: "cosigned", silent[1].name: "offline"}
+    assert len(asked) == 2 and abs(asked[0] - asked[1]) < settings.CORRIDOR_WITNESS_TIMEOUT
+    assert not AuditAlert.objects.exists()  # offline is not a refusal
+    for sock in listeners:
+        sock.close()
