@@ -213,6 +213,11 @@ CORRIDOR_LOGIN_LOCK_SECONDS = env_int("CORRIDOR_LOGIN_LOCK_SECONDS", 15 * 60, mi
 CORRIDOR_EVIDENCE_MAX_BYTES = env_int("CORRIDOR_EVIDENCE_MAX_BYTES", 4 * 1024**3, minimum=1024)
 CORRIDOR_EVIDENCE_DISK_RESERVE = env_int("CORRIDOR_EVIDENCE_DISK_RESERVE", 512 * 1024**2, minimum=0)
 CORRIDOR_EVIDENCE_MAX_PIXELS = env_int("CORRIDOR_EVIDENCE_MAX_PIXELS", 200_000_000, minimum=1)
+# Every `corridor serve` watches the shared seal signal (corridor/crypto/seal_signal.py):
+# it polls this often (PostgreSQL also wakes it at once with NOTIFY), and seals its own
+# agent when it has not been able to read the database for this long.
+CORRIDOR_SEAL_POLL_SECONDS = float(env_str("CORRIDOR_SEAL_POLL_SECONDS", "0.5"))
+CORRIDOR_SEAL_DB_LOSS_SECONDS = float(env_str("CORRIDOR_SEAL_DB_LOSS_SECONDS", "60"))
 CORRIDOR_CHECKPOINT_EVERY = env_int("CORRIDOR_CHECKPOINT_EVERY", 1000, minimum=1)
 # `corridor audit verify` fails on unsigned history: entries after the newest signed
 # checkpoint that are older than this many seconds, or more than this many entries.

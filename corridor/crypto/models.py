@@ -70,3 +70,17 @@ class ErasureBucket(models.Model):
 
     def __str__(self) -> str:
         return f"ErasureBucket {self.id} gen {self.gen}"
+
+
+class SealSignal(models.Model):
+    """One row every application host watches: sealing on any host bumps `epoch`, and
+    each host's watcher (`corridor serve`) seals its own key agent when it sees a newer
+    epoch than the one it last obeyed. On PostgreSQL a NOTIFY on the same commit wakes
+    the watchers at once; the row is also polled, which covers SQLite and a missed
+    notification. Unsealing does not touch the row: a host unsealed by its trustees
+    stays unsealed until the next seal."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    epoch = models.BigIntegerField(default=0)
+    reason = models.CharField(max_length=200, blank=True)
+    changed = models.DateTimeField(null=True, blank=True)

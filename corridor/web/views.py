@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,9 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from corridor.accounts.permissions import Perm
 from corridor.accounts.services import user_set_language
-from corridor.audit.events import CoreEvent
-from corridor.audit.services import record
 from corridor.crypto.keys import keyd
+from corridor.crypto.seal_signal import seal_everywhere
 from corridor.keyd.errors import KeydError
 from corridor.web.decorators import require_perm
 from corridor.web.registry import panels_for
@@ -83,9 +81,8 @@ def keys_view(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.SEAL)
 def seal_now(request: HttpRequest) -> HttpResponse:
     """The panic button: seal the agent at once; nothing decrypts until a quorum unseals."""
-    keyd().seal(reason=f"sealed from the web by {request.user.principal}")
-    with transaction.atomic():
-        record(CoreEvent.SEALED, actor=request.user, organisation=request.user.organisation, via="web")
+    seal_everywhere(actor=request.user, organisation=request.user.organisation, via="web",
+                    reason=f"sealed from the web by {request.user.principal}")
     messages.warning(request, _("The server is sealed. Nothing can be decrypted until it is unsealed."))
     return redirect("web:keys")
 

@@ -34,8 +34,10 @@ class Browser:
             return exc.code, exc.read().decode()
 
     def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
-        _, page = self.get(path)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        status, page = self.get(path)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert found, (status, page[:500])
+        token = found.group(1)
         data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
         try:
             with self.opener.open(self.base + path, data=data, timeout=10) as response:
@@ -94,13 +96,19 @@ def _serve_two_workers(var):
                 [sys.executable, "-m", "corridor.cli", "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
                  "--unseal-passphrase-file", str(var / "demo-passphrase")],
                 env=_env(var, CORRIDOR_DEMO="1"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            deadline = time.monotonic() + 60
+            # The buffering front accepts connections before the workers have
+            # booted; ready means the sign-in page itself answers.
+            deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 try:
                     with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                        return
-                except OSError:
-                    time.sleep(0.2)
+                        pass
+                    with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/staff/login/", timeout=5) as response:
+                        if response.status == 200:
+                            return
+                except (OSError, urllib.error.URLError):
+                    pass
+                time.sleep(0.2)
             raise RuntimeError("server did not start")
 
     return Two()

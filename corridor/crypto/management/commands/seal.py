@@ -1,17 +1,15 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from corridor.audit.events import CoreEvent
-from corridor.audit.services import record
-from corridor.crypto.keys import keyd
+from corridor.crypto.seal_signal import seal_everywhere
 from corridor.keyd.errors import KeydError
 
 
 class Command(BaseCommand):
     help = (
-        "Seal the key agent now. Every worker stops decrypting within a second; public intake "
+        "Seal the key agent now, on this host and every other host sharing the database. Every "
+        "worker stops decrypting within a second; public intake "
         "keeps accepting submissions. Unsealing needs the passphrase or a quorum of key shares."
     )
 
@@ -20,9 +18,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, reason: str, **options):
         try:
-            keyd().seal(reason=reason)
+            seal_everywhere(actor="system:cli", reason=reason, via="cli")
         except KeydError as exc:
-            raise CommandError(f"Could not reach the key agent: {exc}") from None
-        with transaction.atomic():
-            record(CoreEvent.SEALED, actor="system:cli", via="cli")
-        self.stdout.write(self.style.WARNING("Sealed. Nothing can be decrypted until `corridor unseal`."))
+            raise CommandError(f"Could not reach this host's key agent ({exc}); the other hosts were told "
+                               "to seal.") from None
+        self.stdout.write(self.style.WARNING(
+            "Sealed, on every host that shares this database. Nothing can be decrypted until each "
+            "host's agent is unsealed (`corridor unseal`)."))

@@ -79,11 +79,16 @@ class Command(BaseCommand):
         ))
         ticker = threading.Thread(target=self._tick, args=(stop,), daemon=True)
         ticker.start()
+        # A seal pressed on any host reaches this one (corridor/crypto/seal_signal.py).
+        from corridor.crypto.seal_signal import Watcher
+
+        watcher = Watcher(KeydClient(socket_path)).start()
         while not stop.is_set():
             if web_proc.poll() is not None or keyd_proc.poll() is not None or front_proc.poll() is not None:
                 self.stderr.write("A child process exited; stopping.")
                 break
             stop.wait(0.5)
+        watcher.close()
         self._stop(front_proc, "front")
         self._stop(web_proc, "web server")
         self._stop(keyd_proc, "key agent")
