@@ -3,7 +3,7 @@ alerts. Each is atomic and records its audit entry in the same transaction.
 
 Matching runs on blind indexes only: the list's identifiers are normalised, indexed
 by the key agent in one round trip per kind, and looked up with indexed `IN` queries
-in batches (SQLite allows at most 999 parameters a query).
+in as few statements as the database allows.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,7 +37,6 @@ from corridor.exposure.models import (
     SeizedIndex,
 )
 
-BATCH = 900
 RISK_EXPOSED = 4
 RISK_MAX = 5
 
@@ -47,11 +46,6 @@ IDENTIFIER_ERRORS = {
     "email": _("This is not an e-mail address."),
     "passport": _("A passport number has only letters and digits."),
 }
-
-
-def _batches(items: list, size: int = BATCH):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def normalise_identifier(kind: str, raw: str) -> str:
@@ -82,51 +76,108 @@ class Hits:
     seized: list = field(default_factory=list)  # ExposureImport ids the identifiers were in
 
 
+def _param_limit() -> int:
+    """How many blind indexes one statement may carry on this database."""
+    if connection.vendor != "sqlite":
+        return 50_000  # passed as one array parameter (= ANY), not one parameter each
+    connection.ensure_connection()
+    try:
+        import sqlite3
+
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except (AttributeError, ImportError):  # Python without getlimit: SQLite's old default
+        limit = 999
+    return max(100, min(limit, 32_766) - 10)
+
+
+def _rows_matching(sql: str, params: list, indexes: list[bytes]):
+    """Run `sql`, whose `{match}` stands for `<column> IN (indexes)`, in as few
+    statements as the database allows (one, for a seized list of 5,000 on SQLite 3.32+
+    or PostgreSQL). Raw SQL because building 5,000 ORM parameters costs more than the
+    indexed lookup itself (BENCHMARKS.md, exposure)."""
+    size = _param_limit() - len(params)
+    with connection.cursor() as cursor:
+        for start in range(0, len(indexes), size):
+            batch = indexes[start:start + size]
+            if connection.vendor == "sqlite":
+                match = "IN (" + ",".join(["%s"] * len(batch)) + ")"
+                cursor.execute(sql.format(match=match), [*params, *batch])
+            else:
+                cursor.execute(sql.format(match="= ANY(%s)"), [*params, batch])
+            yield from cursor.fetchall()
+
+
 def find(organisation, indexes: list[tuple[str, bytes]], *, seized: bool = False) -> Hits:
     hits = Hits()
     by_kind: dict[str, list[bytes]] = defaultdict(list)
     for kind, index in indexes:
         by_kind[kind].append(index)
-    everything = [index for _, index in indexes]
+    everything = list(dict.fromkeys(index for _, index in indexes))
     kind_of = {index: kind for kind, index in indexes}
+    org = organisation.pk if hasattr(organisation, "pk") else organisation
+    org_param = Identifier._meta.get_field("organisation").get_db_prep_value(org, connection)
     person_model = apps.get_model("cases", "Person")
-    for batch in _batches(by_kind.get("phone", [])):
-        for pid, index in person_model.objects.filter(
-            organisation=organisation, erased__isnull=True, phone_index__in=batch
-        ).values_list("id", "phone_index"):
-            hits.people.setdefault(pid, kind_of.get(bytes(index), "phone"))
-    _person_identifiers(organisation, by_kind, hits)
-    for batch in _batches(everything):
-        rows = Identifier.objects.filter(organisation=organisation, index__in=batch).values_list(
-            "person_id", "contact_id", "contact__erased", "kind")
-        for person_id, contact_id, contact_erased, kind in rows:
+    person = _sql_names(person_model)
+    phones = by_kind.get("phone", [])
+    if phones:
+        sql = (f'SELECT {person["id"]}, {person["phone_index"]} FROM {person[""]} WHERE {person["organisation"]} = %s'  # noqa: S608 (quoted model names only)
+               f' AND {person["erased"]} IS NULL AND {person["phone_index"]} {{match}}')
+        for pid, index in _rows_matching(sql, [org_param], phones):
+            hits.people.setdefault(_uuid(pid), kind_of.get(bytes(index), "phone"))
+    _person_identifiers(org_param, person, by_kind, hits)
+    if everything:
+        ident, contact = _sql_names(Identifier), _sql_names(apps.get_model("intake", "Contact"))
+        sql = (f'SELECT i.{ident["person"]}, i.{ident["contact"]}, c.{contact["erased"]}, i.{ident["kind"]}'  # noqa: S608 (quoted model names only)
+               f' FROM {ident[""]} i LEFT JOIN {contact[""]} c ON c.{contact["id"]} = i.{ident["contact"]}'
+               f' WHERE i.{ident["organisation"]} = %s AND i.{ident["index"]} {{match}}')
+        for person_id, contact_id, contact_erased, kind in _rows_matching(sql, [org_param], everything):
             if person_id:
-                hits.people.setdefault(person_id, kind)
+                hits.people.setdefault(_uuid(person_id), kind)
             elif contact_id and contact_erased is None:
-                hits.contacts.setdefault(contact_id, kind)
-        for prov in Provocateur.objects.filter(organisation=organisation, index__in=batch):
-            hits.provocateurs.append((prov, prov.kind))
+                hits.contacts.setdefault(_uuid(contact_id), kind)
+        prov = _sql_names(Provocateur)
+        sql = f'SELECT {prov["id"]} FROM {prov[""]} WHERE {prov["organisation"]} = %s AND {prov["index"]} {{match}}'  # noqa: S608 (quoted model names only)
+        found = [_uuid(pk) for (pk,) in _rows_matching(sql, [org_param], everything)]
+        if found:
+            hits.provocateurs = [(p, p.kind) for p in Provocateur.objects.filter(pk__in=found)]
         if seized:
-            hits.seized.extend(SeizedIndex.objects.filter(organisation=organisation, index__in=batch)
-                               .values_list("source_id", flat=True).distinct())
+            si = _sql_names(SeizedIndex)
+            sql = (f'SELECT DISTINCT {si["source"]} FROM {si[""]} WHERE {si["organisation"]} = %s'  # noqa: S608 (quoted model names only)
+                   f' AND {si["index"]} {{match}}')
+            hits.seized = [_uuid(pk) for (pk,) in _rows_matching(sql, [org_param], everything)]
     hits.seized = sorted(set(hits.seized), key=str)
     return hits
 
 
-def _person_identifiers(organisation, by_kind: dict[str, list[bytes]], hits: Hits) -> None:
+def _sql_names(model) -> dict[str, str]:
+    """Quoted table ("") and column names of a model, so the raw lookups follow renames."""
+    quote = connection.ops.quote_name
+    names = {"": quote(model._meta.db_table)}
+    for f in model._meta.concrete_fields:
+        names[f.name] = quote(f.column)
+    return names
+
+
+def _uuid(value):
+    import uuid
+
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _person_identifiers(org_param, person: dict[str, str], by_kind: dict[str, list[bytes]], hits: Hits) -> None:
     """Further phones and handles kept by the cases app, if it has them."""
     try:
         model = apps.get_model("cases", "PersonIdentifier")
     except LookupError:
         return
+    pi = _sql_names(model)
     for kind, column in (("phone", "phone_index"), ("handle", "handle_index")):
-        if not any(f.name == column for f in model._meta.fields):
+        if column not in pi or not by_kind.get(kind):
             continue
-        for batch in _batches(by_kind.get(kind, [])):
-            for pid in model.objects.filter(
-                person__organisation=organisation, person__erased__isnull=True, **{f"{column}__in": batch}
-            ).values_list("person_id", flat=True):
-                hits.people.setdefault(pid, kind)
+        sql = (f'SELECT pi.{pi["person"]} FROM {pi[""]} pi JOIN {person[""]} p ON p.{person["id"]} = pi.{pi["person"]}'  # noqa: S608 (quoted model names only)
+               f' WHERE p.{person["organisation"]} = %s AND p.{person["erased"]} IS NULL AND pi.{pi[column]} {{match}}')
+        for (pid,) in _rows_matching(sql, [org_param], by_kind[kind]):
+            hits.people.setdefault(_uuid(pid), kind)
 
 
 # --- identifiers --------------------------------------------------------------------------
