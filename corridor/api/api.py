@@ -57,7 +57,14 @@ def _invalid(request, exc: ValidationError):
 
 @api.exception_handler(PrincipalSuspended)
 def _suspended(request, exc):
-    return _error(request, "suspended", 503)
+    # As on the pages (corridor/web/ceiling.py): the account that pulled too many
+    # distinct keys is deactivated, which also ends every token it has.
+    from corridor.accounts.services import user_suspend_for_unwraps
+
+    user = getattr(request, "auth", None) or getattr(request, "user", None)
+    if getattr(user, "is_authenticated", False) and user.is_active:
+        user_suspend_for_unwraps(user=user, reason=str(exc)[:200])
+    return _error(request, "suspended", 403)
 
 
 @api.exception_handler(CeilingTripped)

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 from django.http import Http404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from corridor.accounts.permissions import Perm
 from corridor.api.schemas import ERRORS
@@ -173,7 +173,7 @@ def case_checkin_record(request, code: str, body: CheckInIn):
     case = get_case_for_user(request.auth, code, write=True)
     checkin = services.checkin_record(actor=request.auth, case=case, status=body.status, channel=body.channel,
                                       note=body.note, at=body.at)
-    return 201, _checkin_out(checkin, case)
+    return Status(201, _checkin_out(checkin, case))
 
 
 def _checkin_out(checkin, case) -> dict:

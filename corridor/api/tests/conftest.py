@@ -45,3 +45,6 @@ def cases(cast):
 
     return SimpleNamespace(alice=make(cast.org, cast.alice, "Алиса Один"), bob=make(cast.org, cast.bob, "Боб Два"),
                            charlie=make(cast.other_org, cast.charlie, "Чарли Три"))
+
+
+from corridor.evidence.tests.conftest import world  # noqa: E402, F401  (fixture)
