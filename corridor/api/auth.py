@@ -10,6 +10,8 @@ same per-minute ceiling as the pages.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils import translation
 from ninja.security import HttpBearer
 
 from corridor.api.selectors import user_for_secret
@@ -37,6 +39,9 @@ class TokenAuth(HttpBearer):
             if url_name not in READING_POSTS:
                 raise ReadOnlyToken
         request.user = user
+        # Messages (a service's refusal) in the owner's language, unless ?lang= says otherwise.
+        if "lang" not in request.GET and user.language in dict(settings.LANGUAGES):
+            translation.activate(user.language)
         act_within_request(user.keyd_principal)
         token_touch(api_token)
         return user

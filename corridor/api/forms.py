@@ -18,6 +18,7 @@ class TokenCreateForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["scope"].choices = [
-            (perm.value, f"{label} ({_('write') if is_write else _('read')})")
+            (perm.value, _("%(what)s (write)") % {"what": label} if is_write else
+             _("%(what)s (read)") % {"what": label})
             for perm, label, is_write in scopes.offered(user)
         ]
