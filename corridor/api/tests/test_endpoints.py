@@ -180,3 +180,14 @@ def test_api_reads_count_against_the_owner_s_unwrap_ceiling(cast, token_for, api
     assert api_client(secret).get("/api/v1/cases").status_code == 401
     assert staff_client(cast.coordinator).get("/staff/cases/").status_code in (302, 403)
     assert api_client(token_for(cast.alice)).get("/api/v1/cases").status_code == 200
+
+
+def test_refusals_come_in_the_owner_s_language(cast, cases, token_for, api_client):
+    secret = token_for(cast.alice, write=True)
+    url = f"/api/v1/cases/{cases.alice.code}/stage"
+    body = {"to_stage": "vetting", "reason": ""}
+    russian = api_client(secret).post(url, body, content_type=JSON).json()["detail"]["reason"][0]
+    cast.alice.language = "en"
+    cast.alice.save(update_fields=["language"])
+    english = api_client(secret).post(url, body, content_type=JSON).json()["detail"]["reason"][0]
+    assert english.startswith("Write why the case moves") and russian != english

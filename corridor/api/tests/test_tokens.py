@@ -111,7 +111,9 @@ def test_a_case_worker_token_sees_only_assigned_cases(cast, cases, token_for, ap
 
 def test_an_expired_or_revoked_token_is_refused(cast, cases, token_for, api_client):
     secret = token_for(cast.alice)
+    assert ApiToken.objects.get().last_used is None
     assert _case_get(api_client, secret, cases.alice.code).status_code == 200
+    assert ApiToken.objects.get().last_used == timezone.localdate()
     ApiToken.objects.update(expires=timezone.now() - timedelta(seconds=1))
     assert _case_get(api_client, secret, cases.alice.code).status_code == 401
     ApiToken.objects.update(expires=timezone.now() + timedelta(days=1))
