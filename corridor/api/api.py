@@ -86,13 +86,14 @@ def _unavailable(request, exc):
 
 
 def _routers() -> None:
-    from corridor.api.endpoints import cases, funds, intake, public, violations
+    from corridor.api.endpoints import calendar, cases, funds, intake, public, violations
 
     api.add_router("/public", public.router)
     api.add_router("/cases", cases.router)
     api.add_router("/intake", intake.router)
     api.add_router("/violations", violations.router)
     api.add_router("/funds", funds.router)
+    api.add_router("", calendar.router)
 
 
 _routers()
