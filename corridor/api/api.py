@@ -12,6 +12,7 @@ from ninja import NinjaAPI, Swagger
 
 from corridor.api.auth import ReadOnlyToken, TokenAuth
 from corridor.cases.selectors import BreakGlassRequired
+from corridor.evidence.services import EvidenceError
 from corridor.keyd.errors import CeilingTripped, KeydUnavailable, PrincipalSuspended, Sealed
 
 DESCRIPTION = """\
@@ -53,6 +54,11 @@ def _break_glass(request, exc):
 def _invalid(request, exc: ValidationError):
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": list(exc.messages)}
     return _error(request, {field: [str(m) for m in msgs] for field, msgs in detail.items()}, 422)
+
+
+@api.exception_handler(EvidenceError)
+def _evidence_refused(request, exc):
+    return _error(request, {"__all__": [str(exc)]}, 422)
 
 
 @api.exception_handler(PrincipalSuspended)

@@ -30,6 +30,7 @@ READ: dict[Perm, object] = {
 WRITE: dict[Perm, object] = {
     Perm.CASE_EDIT: _("Move cases between stages and record check-ins"),
     Perm.TRIAGE_DECIDE: _("Decide on contacts in triage"),
+    Perm.EVIDENCE_EDIT: _("Record violation events and acts"),
 }
 # What needs a write token even though the role's permission may read too: the
 # service the endpoint calls checks the permission, the API checks the token kind.

@@ -10,11 +10,15 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from ninja import Query, Router, Schema
+from django.http import Http404
+from ninja import Field, Query, Router, Schema, Status
 
+from corridor.accounts.permissions import Perm
 from corridor.api.schemas import ERRORS, PAGE_SIZE, page_slice
 from corridor.crypto.keys import preload
-from corridor.evidence import selectors
+from corridor.evidence import selectors, services
+from corridor.evidence.models import DatePrecision, Vocabulary
+from corridor.evidence.models import Involvement as InvolvementKind
 
 router = Router(tags=["violations"])
 
@@ -64,6 +68,32 @@ class EventOut(EventRow):
     acts: list[ActOut]
 
 
+class EventIn(Schema):
+    title: str = Field(..., max_length=500)
+    description: str = Field("", max_length=20000)
+    starts: date | None = None
+    starts_precision: DatePrecision = DatePrecision.DAY
+    ends: date | None = None
+    ends_precision: DatePrecision = DatePrecision.DAY
+
+
+class PerpetratorIn(Schema):
+    perpetrator: uuid.UUID
+    involvement: InvolvementKind
+
+
+class ActIn(Schema):
+    act_type: str = Field(..., max_length=60, description="code of an act type of the vocabulary")
+    victim: str | None = Field(None, max_length=16, description="the victim's pseudonym, e.g. K-0413")
+    victim_label: str = Field("", max_length=500)
+    description: str = Field("", max_length=20000)
+    perpetrators: list[PerpetratorIn] = Field(default_factory=list, max_length=50)
+
+
+class Created(Schema):
+    id: uuid.UUID
+
+
 def _term(t) -> dict:
     return {"code": t.code, "label": t.label}
 
@@ -105,3 +135,38 @@ def event(request, event_id: uuid.UUID):
                          for link in a.perpetrator_links.all()],
     } for a in acts]
     return out
+
+
+@router.post("/events", response={201: Created, **ERRORS}, url_name="violation_create",
+             summary="Record a violation event")
+def event_create(request, body: EventIn):
+    if not request.auth.can(Perm.EVIDENCE_EDIT):
+        raise Http404
+    event = services.violation_create(actor=request.auth, title=body.title, description=body.description,
+                                      starts=body.starts, starts_precision=body.starts_precision, ends=body.ends,
+                                      ends_precision=body.ends_precision)
+    return Status(201, {"id": event.id})
+
+
+@router.post("/events/{event_id}/acts", response={201: Created, **ERRORS}, url_name="violation_act_add",
+             summary="Add an act to an event: its type, the victim by pseudonym, perpetrators and involvement")
+def act_create(request, event_id: uuid.UUID, body: ActIn):
+    user = request.auth
+    event = selectors.get_event_for_user(user, event_id, write=True)
+    act_type = selectors.terms_for(user.organisation, Vocabulary.ACT_TYPE).filter(code=body.act_type).first()
+    if act_type is None:
+        raise services.EvidenceError("act_type")
+    victim = None
+    if body.victim:
+        victim = selectors.people_for(user).filter(code=body.victim.upper()).first()
+        if victim is None:
+            raise Http404
+    perpetrators = []
+    known = {p.id: p for p in selectors.perpetrators_for(user).filter(id__in=[x.perpetrator for x in body.perpetrators])}
+    for item in body.perpetrators:
+        if item.perpetrator not in known:
+            raise Http404
+        perpetrators.append((known[item.perpetrator], str(item.involvement)))
+    act = services.act_add(actor=user, event=event, act_type=act_type, victim=victim, victim_label=body.victim_label,
+                           description=body.description, perpetrators=perpetrators)
+    return Status(201, {"id": act.id})

@@ -191,3 +191,32 @@ def test_refusals_come_in_the_owner_s_language(cast, cases, token_for, api_clien
     cast.alice.save(update_fields=["language"])
     english = api_client(secret).post(url, body, content_type=JSON).json()["detail"]["reason"][0]
     assert english.startswith("Write why the case moves") and russian != english
+
+
+def test_a_legal_write_token_records_an_event_and_an_act_through_the_services(cast, world, token_for, api_client):
+    from corridor.evidence.events import EvidenceEvent
+    from corridor.evidence.models import Act, ViolationEvent
+
+    client = api_client(token_for(cast.legal, write=True))
+    response = client.post("/api/v1/violations/events", {"title": "Raid in Grozny", "starts": "2017-03-01"},
+                           content_type=JSON)
+    assert response.status_code == 201, response.content
+    event = ViolationEvent.objects.get(pk=response.json()["id"])
+    assert event.title == "Raid in Grozny" and event.organisation == cast.org
+    body = {"act_type": "arbitrary_detention", "victim": world.k1.code,
+            "perpetrators": [{"perpetrator": str(world.unit.pk), "involvement": "ordered"}]}
+    response = client.post(f"/api/v1/violations/events/{event.pk}/acts", body, content_type=JSON)
+    assert response.status_code == 201, response.content
+    act = Act.objects.get(pk=response.json()["id"])
+    assert act.victim == world.k1 and act.perpetrator_links.get().involvement == "ordered"
+    assert AuditEntry.objects.filter(code=EvidenceEvent.ACT_ADDED).exists()
+    # Unknown vocabulary, another organisation's person, a read token: refused.
+    assert client.post(f"/api/v1/violations/events/{event.pk}/acts", {**body, "act_type": "nonsense"},
+                       content_type=JSON).status_code == 422
+    assert client.post(f"/api/v1/violations/events/{event.pk}/acts", {**body, "victim": "P-0001"},
+                       content_type=JSON).status_code == 404
+    reader = api_client(token_for(cast.legal))
+    assert reader.post("/api/v1/violations/events", {"title": "x"}, content_type=JSON).status_code == 403
+    # The partner organisation's coordinator cannot reach our event at all.
+    partner = api_client(token_for(cast.partner_coordinator, write=True))
+    assert partner.post(f"/api/v1/violations/events/{event.pk}/acts", body, content_type=JSON).status_code == 404
