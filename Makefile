@@ -45,7 +45,7 @@ clean-demo:
 	rm -rf $(CORRIDOR_VAR)
 
 # Extract and compile translations for one app (APP=intake) or all of them.
-APPS := $(if $(APP),$(APP),crypto accounts audit web intake exposure cases housing evidence funds reports)
+APPS := $(if $(APP),$(APP),crypto accounts audit web intake exposure cases housing evidence funds reports api)
 messages: install
 	@for app in $(APPS); do \
 	  (cd corridor/$$app && mkdir -p locale && CORRIDOR_TESTING=1 DJANGO_SETTINGS_MODULE=corridor.settings \

@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "corridor.evidence",
     "corridor.funds",
     "corridor.reports",
+    "corridor.api",
+    # django-ninja: its templates and the Swagger UI files it ships, for /api/v1/docs.
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -16,11 +16,14 @@ staff = [
     path("evidence/", include("corridor.evidence.urls")),
     path("funds/", include("corridor.funds.urls")),
     path("reports/", include("corridor.reports.urls")),
+    path("api/tokens/", include("corridor.api.staff_urls")),
 ]
 
 urlpatterns = [
     path("staff/", include(staff)),
     path("transparency/", include("corridor.funds.public_urls")),
+    # The REST API: bearer tokens, no session (corridor/api/).
+    path("api/v1/", include("corridor.api.urls")),
     re_path(r"^static/(?P<path>.+)$", web_views.static, name="static"),
     # Public intake at the root: the form, the receipt pages, quick exit.
     path("", include("corridor.intake.public_urls")),

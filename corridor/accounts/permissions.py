@@ -99,4 +99,10 @@ def perms_for(role: str) -> frozenset[Perm]:
 def has_perm(user, perm: Perm) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
+    # A request made with a personal API token carries the token's scope: the role's
+    # permissions narrowed to what the token was given (corridor/api/scopes.py), so
+    # every access function and service refuses the rest without knowing about tokens.
+    scope = getattr(user, "token_scope", None)
+    if scope is not None and perm not in scope:
+        return False
     return perm in perms_for(user.role)

@@ -34,6 +34,16 @@ def acting_as(principal: str) -> Iterator[None]:
         _principal.reset(token)
 
 
+def act_within_request(principal: str) -> None:
+    """Name the principal for the rest of the current `acting_as` block.
+
+    For a request whose identity is only known inside the view (an API token): the
+    enclosing `acting_as` of the middleware restores its own principal, and drops
+    the key cache, when the request ends."""
+    _principal.set(principal)
+    _cache.set({})
+
+
 def cache_get(key_id: str) -> bytes | None:
     cache = _cache.get()
     if cache is None:

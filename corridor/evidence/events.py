@@ -40,6 +40,8 @@ class EvidenceEvent(IntEnum):
     BUNDLE_BUILT = 6044
     BUNDLE_DOWNLOADED = 6045
     BUNDLE_FAILED = 6046
+    # an approved export downloaded as HURIDOCS-shaped JSON or an Uwazi CSV
+    BUNDLE_EXPORTED_AS = 6047
 
 
 CUSTODY_CODES = frozenset(

@@ -40,5 +40,6 @@ urlpatterns = [
     path("exports/<uuid:pk>/refuse/", views.bundle_refuse, name="bundle_refuse"),
     path("exports/<uuid:pk>/rebuild/", views.bundle_rebuild, name="bundle_rebuild"),
     path("exports/<uuid:pk>/download/", views.bundle_download, name="bundle_download"),
+    path("exports/<uuid:pk>/as/<str:kind>/", views.bundle_export_as, name="bundle_export_as"),
     path("statistics/", views.aggregate, name="aggregate"),
 ]

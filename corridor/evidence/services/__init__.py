@@ -1,8 +1,10 @@
 """Every write of the evidence app: `<entity>_<verb>(*, actor, ...)`, atomic, audited."""
 
 from corridor.evidence.services.bundles import (
+    EXPORT_KINDS,
     bundle_approve,
     bundle_download,
+    bundle_export_as,
     bundle_rebuild,
     bundle_refuse,
     bundle_request,
@@ -34,7 +36,7 @@ from corridor.evidence.services.violations import (
 )
 
 __all__ = [
-    "EvidenceError", "act_add", "bundle_approve", "bundle_download", "bundle_rebuild", "bundle_refuse",
+    "EXPORT_KINDS", "EvidenceError", "act_add", "bundle_approve", "bundle_download", "bundle_export_as", "bundle_rebuild", "bundle_refuse",
     "bundle_request", "file_read", "file_refused", "file_register", "file_transfer", "file_view",
     "filing_create", "filing_step_add", "filing_update", "parse_recipients", "perpetrator_create",
     "place_create", "source_add", "term_add", "testimony_record", "testimony_update", "testimony_viewed",

@@ -131,3 +131,40 @@ def bundle_download(*, actor, bundle: BundleRequest):
         record(EvidenceEvent.BUNDLE_DOWNLOADED, actor=actor, organisation=bundle.organisation, obj=bundle,
                sha256=bundle.sha256)
     return storage.open_blob(bundle.blob)
+
+
+EXPORT_KINDS = {"huridocs": ("huridocs-esf.json", "application/json"), "uwazi": ("uwazi.csv", "text/csv")}
+
+
+def bundle_export_as(*, actor, bundle: BundleRequest, kind: str) -> bytes:
+    """The approved export as HURIDOCS-shaped JSON or an Uwazi CSV, age-encrypted to
+    the bundle's recipients (only they can open it), and recorded.
+
+    Only a bundle a second person approved (and that was built) can be exported this
+    way; consent is applied again now, for the bundle's audience, so a consent
+    withdrawn since the approval is honoured.
+    """
+    import hashlib
+    import json
+
+    import pyrage
+
+    from corridor.evidence import huridocs
+    from corridor.evidence.bundle_build import select_contents
+
+    if kind not in EXPORT_KINDS:
+        raise EvidenceError(_("Unknown export format."))
+    if bundle.status != BundleStatus.READY or bundle.decided_by_id is None:
+        raise EvidenceError(_("This export is not ready."))
+    contents = select_contents(bundle)
+    if kind == "huridocs":
+        plain = json.dumps(huridocs.esf_document(bundle, contents), ensure_ascii=False, indent=1,
+                           sort_keys=True).encode("utf-8")
+    else:
+        plain = huridocs.uwazi_csv(contents).encode("utf-8")
+    sealed = pyrage.encrypt(plain, [x25519.Recipient.from_str(r) for r in bundle.recipients])
+    with transaction.atomic():
+        record(EvidenceEvent.BUNDLE_EXPORTED_AS, actor=actor, organisation=bundle.organisation, obj=bundle,
+               kind=kind, sha256=hashlib.sha256(sealed).hexdigest(), events=len(contents["events"]),
+               acts=len(contents["acts"]))
+    return sealed

@@ -6,6 +6,7 @@ from corridor.evidence.views.bundles import (
     bundle_create,
     bundle_detail,
     bundle_download,
+    bundle_export_as,
     bundle_list,
     bundle_rebuild,
     bundle_refuse,
@@ -47,7 +48,7 @@ from corridor.evidence.views.violations import (
 )
 
 __all__ = [
-    "act_create", "aggregate", "bundle_approve", "bundle_create", "bundle_detail", "bundle_download",
+    "act_create", "aggregate", "bundle_approve", "bundle_create", "bundle_detail", "bundle_download", "bundle_export_as",
     "bundle_list", "bundle_rebuild", "bundle_refuse", "deadlines", "event_create", "event_detail", "event_edit",
     "event_list", "file_detail", "file_download", "file_list", "file_transfer", "file_upload", "filing_create",
     "filing_detail", "filing_edit", "filing_list", "filing_step_create", "index", "perpetrator_create",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -97,3 +97,20 @@ def bundle_download(request: HttpRequest, pk) -> HttpResponse:
         return redirect("evidence:bundle_detail", pk=pk)
     return FileResponse(handle, as_attachment=True, filename=f"corridor-bundle-{bundle.code}.age",
                         content_type="application/octet-stream")
+
+
+@require_perm(Perm.EVIDENCE_EXPORT, Perm.EVIDENCE_APPROVE_EXPORT)
+def bundle_export_as(request: HttpRequest, pk, kind: str) -> HttpResponse:
+    """The approved export as HURIDOCS-shaped JSON or an Uwazi CSV, age-encrypted."""
+    bundle = selectors.get_bundle_for_user(request.user, pk)
+    if kind not in services.EXPORT_KINDS:
+        raise Http404
+    try:
+        sealed = services.bundle_export_as(actor=request.user, bundle=bundle, kind=kind)
+    except services.EvidenceError as exc:
+        messages.error(request, str(exc))
+        return redirect("evidence:bundle_detail", pk=pk)
+    name = services.EXPORT_KINDS[kind][0]
+    response = HttpResponse(sealed, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="corridor-{bundle.code}-{name}.age"'
+    return response
