@@ -37,6 +37,8 @@ Purpose = WebAuthnChallenge.Purpose
 SESSION_KEYS = {Purpose.REGISTER: "webauthn_register", Purpose.SIGN_IN: "webauthn_sign_in",
                 Purpose.REAUTH: "webauthn_reauth"}
 KEY_REFUSED = gettext_lazy("The security key's answer was not accepted. Try again, or use another key.")
+NO_ANSWER = gettext_lazy("No answer came from a security key. Try again, or type the code.")
+NO_KEY_ANSWER = gettext_lazy("No answer came from a security key, so nothing was added. Try again.")
 CODE_LOCKED = gettext_lazy("Too many wrong codes for now. Wait a while and try again.")
 KEY_REQUIRED = gettext_lazy("Your role signs in with a security key; the code from the app is not enough.")
 
@@ -78,7 +80,11 @@ def sign_in_view(request: HttpRequest) -> HttpResponse:
         messages.info(request, BOTH_NEEDED)
         return redirect("accounts:login")
     form = KeyResponseForm(request.POST)
-    response_json = form.data.get("credential", "") if form.is_valid() else ""
+    response_json = form.cleaned_data["credential"] if form.is_valid() else ""
+    if not response_json:
+        # Nothing from a key at all (no JavaScript, or the dialog was closed): no attempt.
+        messages.info(request, NO_ANSWER)
+        return redirect("accounts:code")
     try:
         credential = keys.webauthn_sign_in(
             user=user, challenge_id=_spent_challenge_id(request, Purpose.SIGN_IN), response_json=response_json
@@ -110,7 +116,9 @@ def keys_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def register_view(request: HttpRequest) -> HttpResponse:
     form = KeyRegisterForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and not form.cleaned_data["credential"]:
+        form.add_error(None, NO_KEY_ANSWER)
+    elif form.is_valid():
         try:
             keys.webauthn_credential_register(
                 actor=request.user, challenge_id=_spent_challenge_id(request, Purpose.REGISTER),

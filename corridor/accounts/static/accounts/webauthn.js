@@ -53,6 +53,7 @@
   function setUp(form) {
     var field = form.querySelector("input[name=credential]");
     if (!field) { return; }
+    form.hidden = false;  /* hidden until this script runs: without it the form cannot work */
     if (!window.PublicKeyCredential || !navigator.credentials) {
       say(form, "unsupported");
       form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
