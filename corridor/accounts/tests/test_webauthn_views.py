@@ -257,3 +257,63 @@ def test_an_administrator_removes_the_keys_of_someone_who_lost_them(cast, staff_
     assert admin.post(url).status_code == 302
     assert not WebAuthnCredential.objects.filter(user=cast.coordinator).exists()
     assert AuditEntry.objects.get(code=CoreEvent.WEBAUTHN_KEYS_REMOVED_BY_ADMIN).data["removed"] == 1
+
+
+def test_wrong_codes_on_the_removal_page_count_towards_the_lock(cast, staff_client, alice_with_key, settings):
+    from corridor.accounts.services import login_locked
+
+    client = staff_client(cast.alice)
+    key = WebAuthnCredential.objects.get(user=cast.alice)
+    url = reverse("accounts:webauthn_remove", args=[key.public_id])
+    wrong = "000000" if _code(cast.alice) != "000000" else "111111"
+    for _ in range(settings.CORRIDOR_LOGIN_MAX_FAILURES):
+        assert client.post(url, {"code": wrong}).status_code == 400
+    assert login_locked("alice")
+    # Locked: even the right code removes nothing until the lock ends.
+    assert client.post(url, {"code": _code(cast.alice)}).status_code == 400
+    assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
+
+
+def test_a_clone_ends_the_session_the_key_signed_in(client, cast, alice_with_key):
+    from django.test import Client
+
+    twin = alice_with_key.clone()
+    password_step(client, "alice")
+    client.post(reverse("accounts:webauthn_sign_in"),
+                {"credential": alice_with_key.get(options_in(client.get(reverse("accounts:code"))))})
+    assert client.get("/staff/").status_code == 200
+    thief = Client()
+    password_step(thief, "alice")
+    answer = twin.get(options_in(thief.get(reverse("accounts:code"))))  # counter 1 again
+    assert thief.post(reverse("accounts:webauthn_sign_in"), {"credential": answer}).url == reverse("accounts:code")
+    assert client.get("/staff/").status_code == 302
+    assert AuditEntry.objects.filter(code=CoreEvent.WEBAUTHN_CLONE_SUSPECTED).count() == 1
+
+
+def test_a_requirement_set_later_applies_from_the_next_sign_in(client, cast, staff_client):
+    coordinator = staff_client(cast.coordinator)
+    assert coordinator.get("/staff/cases/").status_code == 200  # checked once, at the first page
+    _require(staff_client(cast.admin), [Role.COORDINATOR])
+    assert coordinator.get("/staff/cases/").status_code == 200
+    password_step(client, "cora")
+    client.post(reverse("accounts:code"), {"code": _code(cast.coordinator)})
+    assert client.get("/staff/cases/").url == reverse("accounts:webauthn_keys")
+
+
+def test_registration_asks_for_no_attestation_and_no_name_on_the_key(cast, staff_client):
+    import json
+
+    options = json.loads(options_in(staff_client(cast.alice).get(reverse("accounts:webauthn_keys"))))
+    assert options["attestation"] == "none"
+    assert options["authenticatorSelection"]["residentKey"] == "discouraged"
+    assert options["rp"]["id"] == "localhost"
+    from webauthn.helpers import base64url_to_bytes
+
+    assert base64url_to_bytes(options["user"]["id"]) == cast.alice.pk.bytes
+
+
+def test_removal_by_an_administrator_ends_the_persons_sessions(cast, staff_client):
+    coordinator = staff_client(cast.coordinator)
+    add_key(coordinator, SoftAuthenticator())
+    staff_client(cast.admin).post(reverse("accounts:webauthn_admin_remove", args=[cast.coordinator.pk]))
+    assert coordinator.get("/staff/").status_code == 302
