@@ -52,7 +52,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if code:
             both = services.login_with_both(username, password, code)
             if both is not None:
-                return _complete_login(request, *both, username)
+                # A role that needs a security key still touches it after both proofs.
+                return (views_webauthn.key_step_after_both(request, both[0], username)
+                        or _complete_login(request, *both, username))
             services.login_failed(username, services.user_by_username(username))
             form.add_error(None, GENERIC_FAILURE)
             show_code = services.login_locked(username)

@@ -8,6 +8,8 @@ in a hidden field, so nothing inline is needed under the CSP.
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
@@ -36,6 +38,8 @@ from corridor.web.decorators import require_perm
 Purpose = WebAuthnChallenge.Purpose
 SESSION_KEYS = {Purpose.REGISTER: "webauthn_register", Purpose.SIGN_IN: "webauthn_sign_in",
                 Purpose.REAUTH: "webauthn_reauth"}
+# Set when password and code were proved together during a lock (key_step_after_both).
+PAST_LOCK = "webauthn_past_lock"
 KEY_REFUSED = gettext_lazy("The security key's answer was not accepted. Try again, or use another key.")
 NO_ANSWER = gettext_lazy("No answer came from a security key. Try again, or type the code.")
 NO_KEY_ANSWER = gettext_lazy("No answer came from a security key, so nothing was added. Try again.")
@@ -64,6 +68,19 @@ def second_factor_context(request: HttpRequest, user) -> dict:
     return {"webauthn_options": options, "webauthn_form": KeyResponseForm(), "key_only": keys.key_required(user)}
 
 
+def key_step_after_both(request: HttpRequest, user, username: str) -> HttpResponse | None:
+    """While a name is locked, sign-in takes password and code together. For someone
+    whose role needs a key and who has one, those two earn only the key step, which then
+    runs despite the lock: the lock bounds guessing, and each try here already cost a
+    right code, so a lock never keeps the owner out and a phished code still opens nothing."""
+    if not (keys.key_required(user) and selectors.usable_keys(user).exists()):
+        return None
+    request.session.cycle_key()
+    request.session.update({"pending_uid": str(user.pk), "pending_name": username, "pending_at": time.time(),
+                            PAST_LOCK: str(user.pk)})
+    return redirect("accounts:code")
+
+
 @login_not_required
 @require_POST
 def sign_in_view(request: HttpRequest) -> HttpResponse:
@@ -74,7 +91,7 @@ def sign_in_view(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Please sign in again."))
         return redirect("accounts:login")
     username = request.session.get("pending_name", user.username)
-    if services.login_locked(username):
+    if services.login_locked(username) and request.session.get(PAST_LOCK) != str(user.pk):
         for name in ("pending_uid", "pending_name", "pending_at"):
             request.session.pop(name, None)
         messages.info(request, BOTH_NEEDED)
@@ -93,6 +110,7 @@ def sign_in_view(request: HttpRequest) -> HttpResponse:
         services.login_failed(username, user)
         messages.error(request, KEY_REFUSED)
         return redirect("accounts:code")
+    request.session.pop(PAST_LOCK, None)
     return _complete_login(request, user, credential, username)
 
 

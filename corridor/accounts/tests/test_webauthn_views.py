@@ -317,3 +317,34 @@ def test_removal_by_an_administrator_ends_the_persons_sessions(cast, staff_clien
     add_key(coordinator, SoftAuthenticator())
     staff_client(cast.admin).post(reverse("accounts:webauthn_admin_remove", args=[cast.coordinator.pk]))
     assert coordinator.get("/staff/").status_code == 302
+
+
+def test_a_lock_does_not_keep_a_key_only_person_out(client, cast, staff_client, settings):
+    """Someone guessing passwords locks the name; the owner still signs in with
+    password and code together, and then the key, which the lock does not block."""
+    from django.test import Client
+
+    from corridor.accounts.services import login_locked
+
+    auth = SoftAuthenticator()
+    add_key(staff_client(cast.coordinator), auth)
+    _require(staff_client(cast.admin), [Role.COORDINATOR])
+    attacker = Client()
+    for _ in range(settings.CORRIDOR_LOGIN_MAX_FAILURES):
+        attacker.post(reverse("accounts:login"), {"username": "cora", "password": "wrong guess 123456"})
+    assert login_locked("cora")
+    # Without having passed password and code together, a locked name gets no key step.
+    other = Client()
+    session = other.session
+    session.update({"pending_uid": str(cast.coordinator.pk), "pending_name": "cora", "pending_at": time.time()})
+    session.save()
+    response = other.post(reverse("accounts:webauthn_sign_in"), {"credential": "{}"})
+    assert response.url == reverse("accounts:login")
+    # The attacker's phished code and the password get only as far as the key.
+    response = client.post(reverse("accounts:login"),
+                           {"username": "cora", "password": PASSWORD, "code": _code(cast.coordinator)})
+    assert response.url == reverse("accounts:code") and client.get("/staff/").status_code == 302
+    page = client.get(reverse("accounts:code"))
+    assert 'name="code"' not in page.content.decode()
+    response = client.post(reverse("accounts:webauthn_sign_in"), {"credential": auth.get(options_in(page))})
+    assert response.url == reverse("web:dashboard") and client.get("/staff/cases/").status_code == 200
