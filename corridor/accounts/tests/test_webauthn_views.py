@@ -348,3 +348,20 @@ def test_a_lock_does_not_keep_a_key_only_person_out(client, cast, staff_client, 
     assert 'name="code"' not in page.content.decode()
     response = client.post(reverse("accounts:webauthn_sign_in"), {"credential": auth.get(options_in(page))})
     assert response.url == reverse("web:dashboard") and client.get("/staff/cases/").status_code == 200
+
+
+def test_the_key_pages_carry_no_inline_script(client, cast, staff_client, alice_with_key):
+    alice = staff_client(cast.alice)
+    key = WebAuthnCredential.objects.get(user=cast.alice)
+    add_key(alice, SoftAuthenticator(), name="spare")
+    password_step(client, "alice")
+    pages = [client.get(reverse("accounts:code")), alice.get(reverse("accounts:webauthn_keys")),
+             alice.get(reverse("accounts:webauthn_remove", args=[key.public_id])),
+             staff_client(cast.admin).get(reverse("accounts:webauthn_requirements"))]
+    for page in pages:
+        body = page.content.decode()
+        assert page.status_code == 200
+        scripts = re.findall(r"<script\b[^>]*>", body)
+        assert all('src="/static/' in tag for tag in scripts), scripts
+        assert not re.search(r"\son[a-z]+\s*=", body)
+        assert "'unsafe-inline'" not in page["Content-Security-Policy"].split("script-src")[1].split(";")[0]

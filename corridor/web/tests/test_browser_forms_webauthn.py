@@ -28,6 +28,12 @@ def _relying_party(settings, live_server):
     assert live_server.url.startswith("http://localhost:")
 
 
+def _english(user):
+    user.language = "en"
+    user.save(update_fields=["language"])
+    return user
+
+
 def _code(user) -> str:
     device = totp_device(user)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
@@ -56,7 +62,7 @@ def _password(page, user):
 
 @submits("accounts:webauthn_register", "accounts:webauthn_sign_in", "accounts:webauthn_remove")
 def test_a_staff_member_registers_a_key_signs_in_with_it_and_removes_it(forms, cast, screenshot):
-    page = forms(user=cast.alice)
+    page = forms(user=_english(cast.alice))
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     cdp, authenticator = virtual_key(page)
@@ -104,7 +110,7 @@ def test_an_administrator_requires_keys_for_coordinators_and_removes_a_lost_one(
     submit(coordinator, "/staff/security/keys/register/", {"name": "ключ"})
     assert WebAuthnCredential.objects.filter(user=cast.coordinator).count() == 1
 
-    admin = forms(user=cast.admin)
+    admin = forms(user=_english(cast.admin))
     admin.goto("/staff/users/?lang=en")
     with admin.expect_navigation():
         admin.click("a[href='/staff/users/security-keys/']")
