@@ -148,7 +148,9 @@ def check_webauthn_settings(rp_id: str, origins: list[str]) -> None:
         host = (parts.hostname or "").lower()
         if parts.scheme not in ("https", "http") or not host or parts.path or parts.query:
             raise ImproperSetting(f"CORRIDOR_WEBAUTHN_ORIGINS: {origin!r} is not scheme://host[:port]")
-        if parts.scheme == "http" and host != "localhost":
-            raise ImproperSetting(f"CORRIDOR_WEBAUTHN_ORIGINS: {origin!r} must use https (only localhost may use http)")
+        # Browsers run WebAuthn only in a secure context: https, localhost, and (in Tor
+        # Browser) an onion service over plain http.
+        if parts.scheme == "http" and host != "localhost" and not host.endswith(".onion"):
+            raise ImproperSetting(f"CORRIDOR_WEBAUTHN_ORIGINS: {origin!r} must use https (only localhost or .onion may use http)")
         if host != rp_id and not host.endswith("." + rp_id):
             raise ImproperSetting(f"CORRIDOR_WEBAUTHN_ORIGINS: {origin!r} is not within CORRIDOR_WEBAUTHN_RP_ID {rp_id!r}")

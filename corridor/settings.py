@@ -217,8 +217,9 @@ CORRIDOR_PUBLIC_URL = env_str("CORRIDOR_PUBLIC_URL", "").rstrip("/")
 CORRIDOR_WEBAUTHN_RP_ID = env_str(
     "CORRIDOR_WEBAUTHN_RP_ID", urlsplit(CORRIDOR_PUBLIC_URL).hostname or "localhost"
 ).strip().lower()
+_public = urlsplit(CORRIDOR_PUBLIC_URL)
 CORRIDOR_WEBAUTHN_ORIGINS = [o.rstrip("/") for o in env_list(
-    "CORRIDOR_WEBAUTHN_ORIGINS", [CORRIDOR_PUBLIC_URL] if CORRIDOR_PUBLIC_URL else ["http://localhost:8000"]
+    "CORRIDOR_WEBAUTHN_ORIGINS", [f"{_public.scheme}://{_public.netloc}"] if _public.netloc else ["http://localhost:8000"]
 )]
 check_webauthn_settings(CORRIDOR_WEBAUTHN_RP_ID, CORRIDOR_WEBAUTHN_ORIGINS)
 CORRIDOR_BLOB_DIR = env_path("CORRIDOR_BLOB_DIR", VAR_DIR / "blobs")

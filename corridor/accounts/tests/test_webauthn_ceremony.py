@@ -313,3 +313,16 @@ def test_bad_relying_party_settings_stop_start_up(rp_id, origins):
 def test_good_relying_party_settings_pass():
     check_webauthn_settings("corridor.example.org", ["https://corridor.example.org", "https://staff.corridor.example.org:8443"])
     check_webauthn_settings("localhost", ["http://localhost:8000"])
+    check_webauthn_settings("abcdefghijklmnop.onion", ["http://abcdefghijklmnop.onion"])
+
+
+def test_the_default_origin_is_the_public_address_without_its_path(monkeypatch):
+    import subprocess
+    import sys
+
+    env = {"CORRIDOR_PUBLIC_URL": "https://corridor.example.org/staff-area", "CORRIDOR_TESTING": "1",
+           "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", "from corridor import settings as s; "
+                          "print(s.CORRIDOR_WEBAUTHN_RP_ID, s.CORRIDOR_WEBAUTHN_ORIGINS)"],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "corridor.example.org ['https://corridor.example.org']"
