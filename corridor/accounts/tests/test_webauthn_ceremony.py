@@ -261,7 +261,7 @@ def test_the_same_key_cannot_be_registered_twice(cast):
     assert WebAuthnCredential.objects.count() == 1
 
 
-@pytest.mark.parametrize("junk", ["", "{", "[]", '{"response": 1}', "x" * 70_000,
+@pytest.mark.parametrize("junk", ["", "{", "[]", '{"response": 1}', '{"response": {}}', "x" * 70_000,
                                   '{"id": "a", "rawId": "a", "type": "public-key", "response": {"clientDataJSON": "!!"}}'])
 def test_malformed_responses_are_refused_not_crashed(cast, junk):
     register(cast.alice, authenticator())
@@ -326,3 +326,73 @@ def test_the_default_origin_is_the_public_address_without_its_path(monkeypatch):
                           "print(s.CORRIDOR_WEBAUTHN_RP_ID, s.CORRIDOR_WEBAUTHN_ORIGINS)"],
                          env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "corridor.example.org ['https://corridor.example.org']"
+
+
+def test_a_registration_for_another_relying_party_is_refused(cast):
+    with pytest.raises(CeremonyRefused) as refused:
+        register(cast.alice, authenticator(), rp_id="corridor-example.org")
+    assert refused.value.reason == "rp_id"
+
+
+def test_an_assertion_offered_as_a_registration_is_refused(cast):
+    auth = authenticator()
+    register(cast.alice, auth)
+    ch = challenge_issue(user=cast.alice, purpose=WebAuthnChallenge.Purpose.REGISTER)
+    response = auth.get(json.dumps({"challenge": json.loads(ceremony.registration_options(
+        user=cast.alice, challenge=bytes(ch.challenge), existing=[]))["challenge"], "rpId": RP}))
+    with pytest.raises(CeremonyRefused) as refused:
+        webauthn_credential_register(actor=cast.alice, challenge_id=ch.pk, response_json=response, name="x")
+    assert refused.value.reason == "type"
+
+
+def test_an_account_holds_at_most_ten_keys(cast):
+    from corridor.accounts.services import AccountError
+    from corridor.accounts.webauthn_services import MAX_KEYS
+
+    for i in range(MAX_KEYS):
+        register(cast.alice, authenticator(), name=f"key {i}")
+    with pytest.raises(AccountError):
+        register(cast.alice, authenticator(), name="one too many")
+    assert WebAuthnCredential.objects.filter(user=cast.alice).count() == MAX_KEYS
+
+
+def test_nobody_removes_someone_elses_key_through_the_service(cast):
+    from corridor.accounts.services import AccountError
+    from corridor.accounts.webauthn_services import webauthn_credential_remove
+
+    key = register(cast.alice, authenticator())
+    with pytest.raises(AccountError):
+        webauthn_credential_remove(actor=cast.bob, credential=key, proof="totp")
+    assert WebAuthnCredential.objects.filter(pk=key.pk).exists()
+
+
+def test_an_unchanged_requirement_writes_no_audit_entry(cast):
+    from corridor.accounts.webauthn_services import security_key_requirement_set
+
+    assert security_key_requirement_set(actor=cast.admin, organisation=cast.org,
+                                         roles=["coordinator", "admin", "nonsense"]) == ["admin", "coordinator"]
+    security_key_requirement_set(actor=cast.admin, organisation=cast.org, roles=["admin", "coordinator"])
+    assert AuditEntry.objects.filter(code=CoreEvent.WEBAUTHN_REQUIREMENT_SET).count() == 1
+    security_key_requirement_set(actor=cast.admin, organisation=cast.org, roles=[])
+    assert AuditEntry.objects.filter(code=CoreEvent.WEBAUTHN_REQUIREMENT_SET).count() == 2
+
+
+def test_an_expired_challenge_is_refused(cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    auth = authenticator()
+    register(cast.alice, auth)
+    challenge_id, response = assertion(cast.alice, auth)
+    WebAuthnChallenge.objects.filter(pk=challenge_id).update(expires=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(CeremonyRefused) as refused:
+        webauthn_sign_in(user=cast.alice, challenge_id=challenge_id, response_json=response)
+    assert refused.value.reason == "challenge"
+
+
+def test_unknown_transports_are_left_out_of_the_options(cast):
+    key = register(cast.alice, authenticator())
+    WebAuthnCredential.objects.filter(pk=key.pk).update(transports="usb,carrier-pigeon")
+    options = json.loads(ceremony.authentication_options(challenge=b"c" * 32, allowed=usable_keys(cast.alice)))
+    assert options["allowCredentials"][0]["transports"] == ["usb"]
