@@ -126,3 +126,31 @@ def _sqlite(path: Path) -> dict:
             ),
         },
     }
+
+
+def check_webauthn_settings(rp_id: str, origins: list[str]) -> None:
+    """Refuse start-up on a relying-party ID or origin a browser would never accept, so
+    a typo shows at once instead of as keys that silently never work."""
+    import ipaddress
+
+    if not rp_id or "/" in rp_id or ":" in rp_id:
+        raise ImproperSetting(f"CORRIDOR_WEBAUTHN_RP_ID must be a host name, got {rp_id!r}")
+    try:
+        ipaddress.ip_address(rp_id)
+    except ValueError:
+        pass
+    else:
+        raise ImproperSetting("CORRIDOR_WEBAUTHN_RP_ID cannot be an IP address; use a host name (or localhost)")
+    if not origins:
+        raise ImproperSetting("CORRIDOR_WEBAUTHN_ORIGINS needs at least one origin")
+    for origin in origins:
+        parts = urlparse(origin)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("https", "http") or not host or parts.path or parts.query:
+            raise ImproperSetting(f"CORRIDOR_WEBAUTHN_ORIGINS: {origin!r} is not scheme://host[:port]")
+        # Browsers run WebAuthn only in a secure context: https, localhost, and (in Tor
+        # Browser) an onion service over plain http.
+        if parts.scheme == "http" and host != "localhost" and not host.endswith(".onion"):
+            raise ImproperSetting(f"CORRIDOR_WEBAUTHN_ORIGINS: {origin!r} must use https (only localhost or .onion may use http)")
+        if host != rp_id and not host.endswith("." + rp_id):
+            raise ImproperSetting(f"CORRIDOR_WEBAUTHN_ORIGINS: {origin!r} is not within CORRIDOR_WEBAUTHN_RP_ID {rp_id!r}")

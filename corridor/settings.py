@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from corridor.conf import (
     ImproperSetting,
+    check_webauthn_settings,
     database_from_url,
     env_bool,
     env_int,
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "corridor.accounts.middleware.StaffOnlyWithSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "corridor.accounts.webauthn_middleware.SecurityKeyRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "corridor.web.middleware.SealedMiddleware",
@@ -210,6 +213,18 @@ CORRIDOR_LOG_ORIGIN = env_str("CORRIDOR_LOG_ORIGIN", "corridor.local/audit")
 # The public address of this site (e.g. https://corridor.example.org), printed in
 # PDFs that leave it; empty means the PDF names the page without an address.
 CORRIDOR_PUBLIC_URL = env_str("CORRIDOR_PUBLIC_URL", "").rstrip("/")
+# Security keys and passkeys (WebAuthn, corridor/accounts/webauthn_ceremony.py). The
+# relying-party ID is the registrable host the keys are bound to; the origins are the
+# exact scheme://host[:port] the browser must report. A key answers only for this RP ID,
+# and an assertion made on any other origin (a look-alike site) is refused.
+CORRIDOR_WEBAUTHN_RP_ID = env_str(
+    "CORRIDOR_WEBAUTHN_RP_ID", urlsplit(CORRIDOR_PUBLIC_URL).hostname or "localhost"
+).strip().lower()
+_public = urlsplit(CORRIDOR_PUBLIC_URL)
+CORRIDOR_WEBAUTHN_ORIGINS = [o.rstrip("/") for o in env_list(
+    "CORRIDOR_WEBAUTHN_ORIGINS", [f"{_public.scheme}://{_public.netloc}"] if _public.netloc else ["http://localhost:8000"]
+)]
+check_webauthn_settings(CORRIDOR_WEBAUTHN_RP_ID, CORRIDOR_WEBAUTHN_ORIGINS)
 CORRIDOR_BLOB_DIR = env_path("CORRIDOR_BLOB_DIR", VAR_DIR / "blobs")
 CORRIDOR_LOGIN_MAX_FAILURES = env_int("CORRIDOR_LOGIN_MAX_FAILURES", 5, minimum=1)
 CORRIDOR_LOGIN_LOCK_SECONDS = env_int("CORRIDOR_LOGIN_LOCK_SECONDS", 15 * 60, minimum=1)

@@ -111,3 +111,11 @@ class LoginThrottle(models.Model):
     locks = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True)
     updated = models.DateTimeField(default=timezone.now)
+
+
+# Security keys live in their own module; imported here so Django registers them.
+from corridor.accounts.webauthn_models import (  # noqa: E402, F401
+    SecurityKeyRequirement,
+    WebAuthnChallenge,
+    WebAuthnCredential,
+)

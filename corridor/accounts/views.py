@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from corridor.accounts import services
+from corridor.accounts import services, views_webauthn, webauthn_services
 from corridor.accounts.forms import (
     CodeForm,
     LoginForm,
@@ -52,7 +52,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if code:
             both = services.login_with_both(username, password, code)
             if both is not None:
-                return _complete_login(request, *both, username)
+                # A role that needs a security key still touches it after both proofs.
+                return (views_webauthn.key_step_after_both(request, both[0], username)
+                        or _complete_login(request, *both, username))
             services.login_failed(username, services.user_by_username(username))
             form.add_error(None, GENERIC_FAILURE)
             show_code = services.login_locked(username)
@@ -112,18 +114,23 @@ def code_view(request: HttpRequest) -> HttpResponse:
     device = services.totp_device(user)
     username = request.session.get("pending_name", user.username)
     form = CodeForm(request.POST or None)
+    # "Use a security key" beside the code (views_webauthn); key_only when the role needs one.
+    key_context = views_webauthn.second_factor_context(request, user)
     if request.method == "POST" and form.is_valid():
         if services.login_locked(username):
             for key in ("pending_uid", "pending_name", "pending_at"):
                 request.session.pop(key, None)
             messages.info(request, BOTH_NEEDED)
             return redirect("accounts:login")
-        if services.totp_verify(user=user, device=device, code=form.cleaned_data["code"]):
+        if key_context.get("key_only"):
+            webauthn_services.code_refused_key_required(user=user)
+            form.add_error(None, views_webauthn.KEY_REQUIRED)
+        elif services.totp_verify(user=user, device=device, code=form.cleaned_data["code"]):
             return _complete_login(request, user, device, username)
         else:
             services.login_failed(username, user)
             form.add_error(None, GENERIC_FAILURE)
-    context = {"form": form, "enrol": not device.confirmed}
+    context = {"form": form, "enrol": not device.confirmed, **key_context}
     if not device.confirmed:
         context["qr"] = _qr_svg(device.config_url)
         context["secret"] = base64.b32encode(device.bin_key).decode()
