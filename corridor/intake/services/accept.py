@@ -75,10 +75,12 @@ def _vetting_record(checks: list) -> list[dict]:
 
 def contact_open_case(*, actor, contact: Contact, name: str = "", name_latin: str = "", known_as: str = "",
                       phone: str = "", summary: str = "", worker=None, when: datetime | None = None,
-                      override: str = ""):
+                      override: str = "", vetted_at: datetime | None = None, later=(), imported: dict | None = None):
     """Accept: a person under a pseudonym with an encrypted identity, and their case
     starting at "accepted" on `when` (default now), after first contact on the day
-    the contact was received and vetting on the day of the first decision."""
+    the contact was received and vetting on the day of the first decision (or
+    `vetted_at`, for records kept elsewhere). `later` are further steps already
+    known, (stage, when, reason), as an import of earlier records gives them."""
     from corridor.cases.services import case_open, person_create
     from corridor.cases.services._common import check_when
     from corridor.intake.selectors import sealed_waiting_for
@@ -103,16 +105,18 @@ def contact_open_case(*, actor, contact: Contact, name: str = "", name_latin: st
     accepted_at = check_when(when, not_before=contact.received, field="when")
     # Vetting decisions are dated when they were typed, which may be after a
     # backdated acceptance: the vetting step sits between contact and acceptance.
-    vetted_at = min(state["decided"][0].at, accepted_at) if state["decided"] else None
+    if vetted_at is None and state["decided"]:
+        vetted_at = min(state["decided"][0].at, accepted_at)
     history = [("contacted", contact.received, "")]
     if vetted_at is not None:
         history.append(("vetting", max(vetted_at, contact.received), ""))
     history.append(("accepted", accepted_at, override))
+    history.extend(later)
     if sealed_waiting_for(contact):
         messages_open(actor=actor, organisation=contact.organisation, contact=contact)
     intake = {"contact": contact.ref, "channel": contact.channel, "received": contact.received.isoformat(),
               "story": _story(contact), "vetting": _vetting_record(state["checks"]), "override": override,
-              "accepted_by": getattr(actor, "username", str(actor))}
+              "accepted_by": getattr(actor, "username", str(actor)), **(imported or {})}
     risk = 4 if (contact.flag_detained or contact.flag_exposed or contact.urgency == Urgency.NOW) else 2
     identity = {"name_cyrillic": name, "name_latin": name_latin, "aliases": [known_as] if known_as else []}
     summary = summary or (contact.summary or {}).get("what", "")
