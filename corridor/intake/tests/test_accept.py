@@ -25,6 +25,14 @@ from corridor.intake.services import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def _call(cast, **kwargs):
     return contact_record(actor=cast.operator, organisation=cast.org, channel="phone",
                           what="Брата забрали ночью, меня ищут", where="Аргун", reach="Signal, после 22:00",
