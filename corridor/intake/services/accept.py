@@ -121,6 +121,9 @@ def contact_open_case(*, actor, contact: Contact, name: str = "", name_latin: st
     identity = {"name_cyrillic": name, "name_latin": name_latin, "aliases": [known_as] if known_as else []}
     summary = summary or (contact.summary or {}).get("what", "")
     with transaction.atomic():
+        # Two coordinators pressing "Open a case" at once must not make two people.
+        if Contact.objects.select_for_update().values_list("case_id", flat=True).get(pk=contact.pk):
+            raise ValidationError(_("A case is already open for this contact."), code="case")
         person = person_create(actor=actor, organisation=contact.organisation, identity=identity, phone=phone,
                                notes="", risk=risk)
         case = case_open(actor=actor, person=person, summary=summary, worker=worker, history=history,

@@ -160,3 +160,41 @@ def test_a_contact_written_up_the_next_morning_keeps_the_night(cast):
     assert entry.ts_us > int(night.timestamp() * 1_000_000) + 8 * 3600 * 1_000_000
     with pytest.raises(ValidationError):
         _call(cast, received=timezone.now() + timedelta(days=1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_coordinators_opening_at_once_make_one_case(cast):
+    import contextvars
+    import threading
+
+    from django.db import connection
+
+    from corridor.cases.services import person_create
+
+    person_create(actor="system:test", organisation=cast.org, identity={}, phone="", notes="")  # the code counter
+    contact = _call(cast)
+    vetting_record(actor=cast.operator, contact=contact, item="referee", outcome="passed")
+    barrier = threading.Barrier(2)
+    outcomes: list = []
+
+    def open_it(actor):
+        try:
+            barrier.wait()
+            fresh = Contact.objects.select_related("data_key").get(pk=contact.pk)
+            outcomes.append(contact_open_case(actor=actor, contact=fresh, name="Адам").code)
+        except ValidationError as exc:
+            outcomes.append(exc)
+        except Exception as exc:  # noqa: BLE001 - SQLite refuses the second writer outright
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(open_it, actor))
+               for actor in (cast.coordinator, cast.coordinator2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Case.objects.count() == 1
+    assert len([o for o in outcomes if isinstance(o, str)]) == 1
+    assert Contact.objects.get(pk=contact.pk).case.code in outcomes
