@@ -277,3 +277,15 @@ def test_a_stale_person_form_keeps_the_input(cast, staff_client, make_case):
         "name_cyrillic": "Новое Имя", "risk": 2, "version": 1})
     assert r.status_code == 400
     assert "Новое Имя" in r.content.decode() and "Someone else changed" in r.content.decode()
+
+
+def test_the_stage_button_says_move_the_case_not_relocation(cast, staff_client, make_case):
+    from django.utils import translation
+
+    case = make_case(cast.org, worker=cast.alice)
+    client = staff_client(cast.alice)
+    client.post("/staff/language/", {"language": "ru", "next": "/staff/"})
+    with translation.override("ru"):
+        body = client.get(f"/staff/cases/{case.code}/").content.decode()
+    stage_form = body[body.index('id="stage"'):body.index("</section>", body.index('id="stage"'))]
+    assert "Перевести</button>" in stage_form and "Переезд" not in stage_form
