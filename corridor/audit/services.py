@@ -59,6 +59,14 @@ def _check_data(value: Any, path: str = "data") -> None:
     raise TypeError(f"{path}: {type(value).__name__} is not allowed in audit data (use str or int)")
 
 
+def happened(when) -> str:
+    """When the recorded thing happened, for entries about work entered after the
+    fact (the entry's own `ts` is when it was recorded): UTC, to the second."""
+    from datetime import UTC
+
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _actor_name(actor) -> str:
     if actor is None:
         return ""

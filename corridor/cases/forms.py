@@ -96,6 +96,8 @@ class PersonFieldsForm(IdentityForm):
 
 class NewCaseForm(PersonFieldsForm):
     summary = text(_("What happened, in short"), rows=4)
+    opened = when(_("First contact"), help_text=_("Leave empty for now. Give the real date when you write it up "
+                                                  "later."))
     worker = forms.ChoiceField(label=_("Case worker"), required=False)
 
     def __init__(self, *args, workers=None, **kwargs):
@@ -118,12 +120,16 @@ class CaseEditForm(VersionMixin):
 
 class TransitionForm(VersionMixin):
     to_stage = forms.ChoiceField(label=_("Move to"))
-    at = when()
+    at = when(help_text=_("Leave empty for now. A date before the current stage began records a step that was "
+                          "missed, in its place in the history."))
     reason = text(_("Why"), rows=2, required=True, max_length=4000)
 
-    def __init__(self, *args, targets=(), **kwargs):
+    def __init__(self, *args, targets=(), earlier=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_stage"].choices = [(s, Stage(s).label) for s in targets]
+        choices: list = [(s, Stage(s).label) for s in targets]
+        if earlier:
+            choices.append((_("A missed earlier step (give its date)"), [(s, Stage(s).label) for s in earlier]))
+        self.fields["to_stage"].choices = choices
 
 
 class AssignForm(VersionMixin):

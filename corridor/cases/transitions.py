@@ -72,6 +72,14 @@ def targets(case: Case) -> list[str]:
     return sorted(allowed, key=order.index)
 
 
+def insertable(case: Case) -> list[str]:
+    """Journey steps the history skipped, before the furthest one recorded: a worker
+    may enter one later, dated in its place (see `services.case_transition`)."""
+    recorded = set(case.stage_changes.values_list("to_stage", flat=True))
+    furthest = max((JOURNEY.index(s) for s in recorded if s in JOURNEY), default=0)
+    return [s for s in JOURNEY[1:furthest] if s not in recorded]
+
+
 def is_forward(case: Case, to_stage: str) -> bool:
     return (case.stage in JOURNEY and to_stage in JOURNEY
             and JOURNEY.index(to_stage) > JOURNEY.index(case.stage))

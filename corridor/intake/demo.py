@@ -119,7 +119,9 @@ def _decide(ctx, org, operator, coordinator, web, recorded) -> None:
                            note="Рассказ совпадает с тем, что известно о задержаниях в этом районе."
                            if status == Status.VETTING else "Детали расходятся с первым звонком.")
         if status != Status.VETTING:
-            contact_set_status(actor=actor, contact=contact, status=status, reason="")
+            contact_set_status(actor=actor, contact=contact, status=status,
+                               reason="Спрашивал адреса квартир и не смог назвать, кто дал номер."
+                               if status == Status.PROVOCATION else "")
     if len(contacts) > 9:
         vetting_record(actor=operator, contact=contacts[9], item="referee", outcome="passed",
                        note="Поручилась знакомая из партнёрской группы.")
@@ -131,6 +133,8 @@ def _decide(ctx, org, operator, coordinator, web, recorded) -> None:
         from corridor.cases.demo import latin
 
         name = ctx.fake_ru.name_male()
+        vetting_record(actor=operator, contact=web[0], item="referee", outcome="passed",
+                       note="Поручился человек, которого мы вывезли в прошлом году.")
         contact_open_case(actor=coordinator, contact=web[0], name=name, name_latin=latin(name),
                           summary="Принят после проверки; нужен безопасный выезд.",
                           worker=workers[0] if workers else None)

@@ -28,6 +28,7 @@ class IntakeEvent(IntEnum):
     IDENTIFIER_ADDED = 2026
     CONTACT_ERASED = 2030
     RETENTION_RUN = 2031
+    HISTORY_IMPORTED = 2040
 
 
 register(IntakeEvent, range(2000, 3000))

@@ -79,6 +79,17 @@ class FollowUpForm(forms.Form):
 
 
 # --- staff -------------------------------------------------------------------------
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
+
+
+def when_field(label):
+    """When something happened, typed in the user's time zone; empty means now."""
+    return forms.DateTimeField(
+        label=label, required=False, input_formats=DATETIME_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty for now. Give the real date when you write it up later."))
+
+
 class FlagsMixin(forms.Form):
     flags = forms.MultipleChoiceField(label=_("Risk"), choices=RiskFlag.choices, required=False,
                                       widget=forms.CheckboxSelectMultiple)
@@ -97,7 +108,9 @@ class RecordForm(FlagsMixin):
     handle = IdentifierField("handle", label=_("Messenger handle"), required=False, max_length=80,
                              help_text=_("Telegram or other @name."))
     email = IdentifierField("email", label=_("E-mail"), required=False, max_length=200)
-    field_order = ["channel", "what", "where", "reach", "partner", "phone", "handle", "email", "urgency", "flags"]
+    received = when_field(_("When they contacted us"))
+    field_order = ["channel", "received", "what", "where", "reach", "partner", "phone", "handle", "email", "urgency",
+                   "flags"]
 
     def clean(self):
         data = super().clean()
@@ -112,7 +125,8 @@ class FlagsForm(FlagsMixin):
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=Status.choices)
-    reason = _Text(label=_("Why"), required=False, limit=SHORT, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = _Text(label=_("Why"), required=False, limit=SHORT, widget=forms.Textarea(attrs={"rows": 2}),
+                   help_text=_("Required for a suspected provocation."))
 
     def __init__(self, *args, can_decide: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -124,7 +138,8 @@ class StatusForm(forms.Form):
 class VettingForm(forms.Form):
     item = forms.ChoiceField(label=_("Check"), choices=VettingItem.choices)
     outcome = forms.ChoiceField(label=_("Result"), choices=VettingOutcome.choices)
-    note = _Text(label=_("Note"), required=False, limit=SHORT, widget=forms.Textarea(attrs={"rows": 2}))
+    note = _Text(label=_("Note"), required=False, limit=SHORT, widget=forms.Textarea(attrs={"rows": 2}),
+                 help_text=_("Required when you judge them a provocateur."))
 
 
 class NotesForm(forms.Form):
@@ -167,8 +182,14 @@ class OpenCaseForm(forms.Form):
     phone = IdentifierField("phone", label=_("Phone number"), required=False, max_length=40)
     summary = _Text(label=_("Case summary"), required=False, limit=SHORT, widget=forms.Textarea(attrs={"rows": 3}))
     worker = forms.ChoiceField(label=_("Case worker"), required=False)
+    when = when_field(_("Accepted on"))
+    override = _Text(label=_("Open the case without vetting: why"), required=False, limit=SHORT,
+                     widget=forms.Textarea(attrs={"rows": 2}),
+                     help_text=_("Kept with the case and shown to coordinators."))
 
-    def __init__(self, *args, workers=(), **kwargs) -> None:
+    def __init__(self, *args, workers=(), needs_override: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["worker"].choices = [("", _("Not yet assigned"))] + [(str(w.pk), str(w)) for w in workers]
+        if not needs_override:
+            del self.fields["override"]
 

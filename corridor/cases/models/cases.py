@@ -69,6 +69,11 @@ class Case(models.Model):
     # The route and travel plan for leaving the region: who drives, which roads,
     # where the checkpoints are. Encrypted like everything that helps a pursuer.
     travel_plan = EncryptedField(key_attr="data_key")
+    # What triage knew when the case was opened from a contact: its reference and
+    # channel, the story as the person told it, every vetting decision and, if a
+    # coordinator accepted without vetting, why. Kept under the person's key so it
+    # survives the contact's erasure and moves with a referral.
+    intake = EncryptedField(key_attr="data_key")
     # Safety check-ins for people in transit or hiding; the next due time is in
     # clear so the alert sweep is one indexed query.
     checkin_every_hours = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -47,6 +47,10 @@ def _at(value) -> datetime:
     return timezone.make_aware(datetime.combine(value, time(12)))
 
 
+def _parsed(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 def household_members(user, case: Case) -> list[dict]:
     if not case.household_id:
         return []
@@ -95,6 +99,7 @@ def case_detail(user, case: Case) -> dict:
         "break_glass": [],
         "referral": Referral.objects.filter(case=case, status=Referral.Status.PENDING).select_related("to_org").first(),
         "stays": _stays(person),
+        "intake": _intake(case) if person.erased is None else None,
     }
     if is_coordinator:
         openings = list(BreakGlass.objects.filter(case=case, organisation_id=case.organisation_id)
@@ -113,6 +118,25 @@ def _blocked(case: Case, targets: list[str]) -> list[dict]:
             if reasons:
                 out.append({"stage": stage, "label": Stage(stage).label, "reasons": reasons})
     return out
+
+
+def _intake(case: Case) -> dict | None:
+    """What triage knew when the case was opened from a contact (kept under the
+    person's key), with its dates parsed and its codes labelled for the page."""
+    from corridor.intake.models import Channel, VettingItem, VettingOutcome
+
+    record = case.intake
+    if not isinstance(record, dict):
+        return None
+    vetting = [{**c, "at": _parsed(c["at"]), "item_label": VettingItem(c["item"]).label
+                if c.get("item") in VettingItem.values else c.get("item", ""),
+                "outcome_label": VettingOutcome(c["outcome"]).label
+                if c.get("outcome") in VettingOutcome.values else c.get("outcome", "")}
+               for c in record.get("vetting", [])]
+    story = [{**m, "at": _parsed(m["at"])} for m in record.get("story", [])]
+    channel = record.get("channel", "")
+    return {**record, "vetting": vetting, "story": story, "received": _parsed(record.get("received")),
+            "channel_label": Channel(channel).label if channel in Channel.values else channel}
 
 
 def _stays(person) -> list:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from corridor.accounts.models import User
 from corridor.accounts.permissions import Perm
-from corridor.audit.services import record
+from corridor.audit.services import happened, record
 from corridor.cases import transitions
 from corridor.cases.checklists import ALL_KEYS
 from corridor.cases.events import CaseEvent
@@ -27,6 +27,7 @@ from corridor.cases.models import (
     StageChange,
 )
 from corridor.cases.services._common import (
+    CLOCK_SKEW,
     StaleEdit,
     check_when,
     claim_version,
@@ -39,21 +40,66 @@ LEAVES_SHELTER = {Stage.DEPARTED, Stage.RESETTLED, Stage.DETAINED, Stage.RETURNE
                   Stage.LOST_CONTACT}
 
 
+def _history_checked(history, now) -> list[tuple[str, datetime, str]]:
+    """A case's first steps, given at once (opening from a vetted contact, or an
+    import of earlier records): dated in order, none in the future, along the
+    journey with at most one exit, at the end."""
+    steps = []
+    for stage, at, reason in history:
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at)
+        steps.append((stage, at, reason or ""))
+    if not steps:
+        raise ValidationError(_("A case needs at least its first step."))
+    for i, (stage, at, _reason) in enumerate(steps):
+        if stage not in Stage.values:
+            raise ValidationError({"opened": _("Unknown stage.")})
+        if at > now + CLOCK_SKEW:
+            raise ValidationError({"opened": _("This date is in the future.")})
+        if i == 0:
+            continue
+        before, before_at, _r = steps[i - 1]
+        if at < before_at:
+            raise ValidationError({"opened": _("“%(stage)s” is dated before “%(before)s”. Dates must be in order.")
+                                   % {"stage": Stage(stage).label, "before": Stage(before).label}})
+        if before in EXITS or (stage in JOURNEY and JOURNEY.index(stage) <= JOURNEY.index(before)):
+            raise ValidationError({"opened": _("“%(stage)s” cannot follow “%(before)s”.")
+                                   % {"stage": Stage(stage).label, "before": Stage(before).label}})
+    return steps
+
+
 def case_open(*, actor, person: Person, summary: str = "", worker=None, household=None,
-              opened: datetime | None = None) -> Case:
+              opened: datetime | None = None, history=None, intake: dict | None = None) -> Case:
+    """Open a case at first contact (`opened`, default now), or with its first steps
+    already known (`history`: (stage, when it happened, reason) in order), e.g. a
+    contact vetted and accepted in triage, which starts at "accepted"."""
+    now = timezone.now()
+    if history is None:
+        history = [(Stage.CONTACTED, check_when(opened, field="opened"), "")]
+    steps = _history_checked(history, now)
+    last_stage, last_at, _reason = steps[-1]
+    reached = max(JOURNEY.index(s) for s, _a, _r in steps if s in JOURNEY) if any(
+        s in JOURNEY for s, _a, _r in steps) else 0
     with transaction.atomic():
-        when = opened or timezone.now()
         case = Case(
             organisation=person.organisation, code=person.code, person=person, worker=worker,
-            household=household or person.household, stage=Stage.CONTACTED, opened=when, stage_since=when,
+            household=household or person.household, stage=last_stage, opened=steps[0][1],
+            stage_since=last_at, reached=reached,
+            closed=last_at if (last_stage in EXITS or last_stage == Stage.RESETTLED) else None,
         )
         case.summary = summary
+        case.intake = intake
         case.save(force_insert=True)
-        change = StageChange(case=case, from_stage="", to_stage=Stage.CONTACTED, actor=user_or_none(actor), at=when)
-        change.reason = ""
-        change.save(force_insert=True)
+        previous = ""
+        for stage, at, reason in steps:
+            change = StageChange(case=case, from_stage=previous, to_stage=stage, actor=user_or_none(actor), at=at,
+                                 recorded=now)
+            change.reason = reason
+            change.save(force_insert=True)
+            previous = stage
         record(CaseEvent.CASE_OPENED, actor=actor, organisation=person.organisation, obj=case,
-               worker=str(worker.pk) if worker else "")
+               worker=str(worker.pk) if worker else "", happened=happened(case.opened), stage=last_stage,
+               steps=len(steps))
     return case
 
 
@@ -61,9 +107,11 @@ def case_transition(*, actor, case: Case, to_stage: str, reason: str, at: dateti
                     expected_version: int | None = None) -> StageChange:
     """Move a case to another stage, recording who, when and why.
 
-    Refused with a reason when the move is impossible (see `transitions`), when
-    the date is before the current stage began or in the future, or when someone
-    else changed the case since the form was loaded.
+    A date before the current stage began records a step that was missed: it is
+    inserted in its place in the history (`_insert_step`). Refused with a reason
+    when the move is impossible (see `transitions`), when the date is in the future
+    or before the case began, or when someone else changed the case since the form
+    was loaded.
     """
     reason = clean_text(reason, limit=4000)
     if not reason:
@@ -73,38 +121,82 @@ def case_transition(*, actor, case: Case, to_stage: str, reason: str, at: dateti
                  .get(pk=case.pk))
         if expected_version is not None and fresh.version != int(expected_version):
             raise StaleEdit(fresh.version)
-        problems = transitions.refusals(fresh, to_stage)
-        if problems:
-            raise ValidationError({"to_stage": problems})
-        when = check_when(at, not_before=fresh.stage_since)
-        claim_version(Case, fresh, fresh.version)
-        from_stage = fresh.stage
-        fresh.stage = to_stage
-        fresh.stage_since = when
-        if to_stage in JOURNEY:
-            fresh.reached = max(fresh.reached, JOURNEY.index(to_stage))
-        if to_stage in EXITS or to_stage == Stage.RESETTLED:
-            fresh.closed = when
-            # Nobody can answer a check-in from a cell, or needs to after asylum:
-            # stop the schedule so the duty phone is not flooded with alerts.
-            fresh.checkin_every_hours = None
-            fresh.next_checkin_due = None
+        if at is not None and check_when(at) < fresh.stage_since:
+            change = _insert_step(actor, fresh, to_stage, reason, check_when(at))
         else:
-            fresh.closed = None
-        fresh.save(update_fields=["stage", "stage_since", "reached", "closed", "checkin_every_hours",
-                                  "next_checkin_due"])
-        if to_stage in LEAVES_SHELTER:
-            from corridor.housing.services import stays_end_for_person
-
-            stays_end_for_person(actor=actor, person=fresh.person, day=timezone.localtime(when).date())
-        change = StageChange(case=fresh, from_stage=from_stage, to_stage=to_stage, actor=user_or_none(actor),
-                             at=when)
-        change.reason = reason
-        change.save(force_insert=True)
-        record(CaseEvent.CASE_STAGE_CHANGED, actor=actor, organisation=str(fresh.organisation_id),
-               obj=fresh, **{"from": from_stage, "to": to_stage})
+            change = _move(actor, fresh, to_stage, reason, at)
     for name in ("stage", "stage_since", "reached", "closed", "version", "checkin_every_hours", "next_checkin_due"):
         setattr(case, name, getattr(fresh, name))
+    return change
+
+
+def _move(actor, fresh: Case, to_stage: str, reason: str, at: datetime | None) -> StageChange:
+    problems = transitions.refusals(fresh, to_stage)
+    if problems:
+        raise ValidationError({"to_stage": problems})
+    when = check_when(at, not_before=fresh.stage_since)
+    claim_version(Case, fresh, fresh.version)
+    from_stage = fresh.stage
+    fresh.stage = to_stage
+    fresh.stage_since = when
+    if to_stage in JOURNEY:
+        fresh.reached = max(fresh.reached, JOURNEY.index(to_stage))
+    if to_stage in EXITS or to_stage == Stage.RESETTLED:
+        fresh.closed = when
+        # Nobody can answer a check-in from a cell, or needs to after asylum:
+        # stop the schedule so the duty phone is not flooded with alerts.
+        fresh.checkin_every_hours = None
+        fresh.next_checkin_due = None
+    else:
+        fresh.closed = None
+    fresh.save(update_fields=["stage", "stage_since", "reached", "closed", "checkin_every_hours",
+                              "next_checkin_due"])
+    if to_stage in LEAVES_SHELTER:
+        from corridor.housing.services import stays_end_for_person
+
+        stays_end_for_person(actor=actor, person=fresh.person, day=timezone.localtime(when).date())
+    change = StageChange(case=fresh, from_stage=from_stage, to_stage=to_stage, actor=user_or_none(actor), at=when)
+    change.reason = reason
+    change.save(force_insert=True)
+    record(CaseEvent.CASE_STAGE_CHANGED, actor=actor, organisation=str(fresh.organisation_id),
+           obj=fresh, happened=happened(when), **{"from": from_stage, "to": to_stage})
+    return change
+
+
+def _insert_step(actor, fresh: Case, to_stage: str, reason: str, when: datetime) -> StageChange:
+    """Record a journey step that happened before the current stage began (it was
+    not entered at the time), between the steps around its date. The order of the
+    journey is kept: the step must come after the one before it and before the one
+    after it; the current stage does not change. Requirements of the stage are not
+    asked again: the case has already gone past it."""
+    changes = list(fresh.stage_changes.order_by("at", "recorded"))
+    before = [c for c in changes if c.at <= when]
+    after = [c for c in changes if c.at > when]
+    if when < fresh.opened or not before or not after:
+        raise ValidationError({"at": _("This date is before the case began (%(date)s).")
+                               % {"date": timezone.localtime(fresh.opened).strftime("%Y-%m-%d %H:%M")}})
+    previous, following = before[-1], after[0]
+    fits = (to_stage in JOURNEY and previous.to_stage in JOURNEY
+            and JOURNEY.index(previous.to_stage) < JOURNEY.index(to_stage)
+            and (JOURNEY.index(to_stage) < JOURNEY.index(following.to_stage) if following.to_stage in JOURNEY
+                 else following.to_stage in transitions.EXITS_FROM[to_stage]))
+    if not fits:
+        raise ValidationError({"at": _(
+            "On that date the case was at “%(previous)s”, and the next step was “%(next)s” on %(date)s: "
+            "“%(stage)s” does not fit between them. Check the date, or the stage.") % {
+            "previous": Stage(previous.to_stage).label, "next": Stage(following.to_stage).label,
+            "date": timezone.localtime(following.at).strftime("%Y-%m-%d %H:%M"), "stage": Stage(to_stage).label}})
+    claim_version(Case, fresh, fresh.version)
+    fresh.reached = max(fresh.reached, JOURNEY.index(to_stage))
+    fresh.save(update_fields=["reached"])
+    change = StageChange(case=fresh, from_stage=previous.to_stage, to_stage=to_stage, actor=user_or_none(actor),
+                         at=when)
+    change.reason = reason
+    change.save(force_insert=True)
+    StageChange.objects.filter(pk=following.pk).update(from_stage=to_stage)
+    record(CaseEvent.CASE_STAGE_CHANGED, actor=actor, organisation=str(fresh.organisation_id), obj=fresh,
+           happened=happened(when), inserted=True, **{"from": previous.to_stage, "to": to_stage,
+                                                  "next": following.to_stage})
     return change
 
 

@@ -34,13 +34,21 @@ def service_add(*, actor, case: Case, kind: str, started: date, provider: str = 
                 cost: Decimal | None = None, currency: str = "RUB", outcome: str = Service.Outcome.ONGOING,
                 details: str = "") -> Service:
     _check_service(kind, outcome, started, ended, cost)
+    # Services are often written up afterwards: the date is when it happened, within
+    # the case (not before it began, not in the future).
+    if started > timezone.localdate():
+        raise ValidationError({"started": _("This date is in the future.")})
+    if started < timezone.localtime(case.opened).date():
+        raise ValidationError({"started": _("This date is before the case began (%(date)s).")
+                               % {"date": timezone.localtime(case.opened).strftime("%Y-%m-%d")}})
     with transaction.atomic():
         service = Service(case=case, kind=kind, started=started, ended=ended, cost=cost,
                           currency=(currency or "").upper()[:3], outcome=outcome, recorded_by=user_or_none(actor))
         service.provider = clean_text(provider, limit=400)
         service.details = clean_text(details)
         service.save(force_insert=True)
-        record(CaseEvent.SERVICE_ADDED, actor=actor, organisation=str(case.organisation_id), obj=case, kind=kind)
+        record(CaseEvent.SERVICE_ADDED, actor=actor, organisation=str(case.organisation_id), obj=case, kind=kind,
+               happened=started.isoformat())
     return service
 
 

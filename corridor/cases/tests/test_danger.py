@@ -36,6 +36,7 @@ def test_a_case_opened_from_a_provocateurs_contact_says_so(cast, staff_client):
     provocateur_add(actor=cast.coordinator, organisation=cast.org, kind="phone", raw="+7 999 000-00-01")
     contact = contact_record(actor=cast.operator, organisation=cast.org, channel="phone", what="Хочу встретиться",
                              identifiers=[("phone", "+79990000001")])
-    case = contact_open_case(actor=cast.coordinator, contact=contact, name="Некто")
+    case = contact_open_case(actor=cast.coordinator, contact=contact, name="Некто",
+                             override="совпадение с провокатором, проверяем лично")
     body = staff_client(cast.coordinator).get(f"/staff/cases/{case.code}/").content.decode()
     assert "danger-banner" in body and "provocateurs" in body

@@ -76,13 +76,22 @@ def test_demo_people_decrypt_and_codes_continue(demo, cast, make_case):
 
 
 def test_the_demo_2017_report_tells_the_story(demo, cast):
+    import random
     from datetime import date
 
+    from corridor.funds.demo import scenario_2017
     from corridor.reports.transparency import build
 
+    # The funds part of `corridor demo` (the 2017 books beside the 2017 cohort).
+    scenario_2017(cast.org, actor=cast.finance, approver=cast.finance2, rng=random.Random(3), cases=[])
     report = build(cast.org, start=date(2017, 1, 1), end=date(2017, 12, 1), currency="USD", today=date(2018, 6, 1))
     labels = {row["key"]: row["label"]["en"] for row in report["programme"]["period"]}
     assert labels == {"contacted": "more than 80", "assisted": "more than 60", "left_region": "more than 40",
                       "left_country": "fewer than 10", "asylum": "fewer than 10"}
+    # Beside the people: the named organisations that paid, spending by category, and
+    # a campaign that uses the organisation's name and is not its own.
+    assert len(report["donors"]["organisations"]) >= 3
+    assert len(report["spending"]["by_category"]) >= 4 and int(report["spending"]["total"]) > 0
+    assert report["disowned_campaigns"] and report["disowned_campaigns"][0]["name"]
     # Every 2017 story has ended: nothing from then sits open on today's board.
     assert not Case.objects.filter(opened__year=2017, closed__isnull=True).exists()

@@ -20,9 +20,18 @@ def case(cast, make_case):
     return make_case(cast.org, worker=cast.alice, stage=Stage.SHELTERED)
 
 
+def test_a_service_is_dated_within_the_case(cast, staff_client, case):
+    for started in (TODAY() + timedelta(days=2), timezone.localtime(case.opened).date() - timedelta(days=1)):
+        r = staff_client(cast.alice).post(f"/staff/cases/{case.code}/services/", {
+            "kind": "medical", "started": str(started), "outcome": "done", "currency": "RUB"})
+        assert r.status_code == 400
+    assert not Service.objects.exists()
+
+
 def test_a_service_records_provider_dates_cost_and_outcome(cast, staff_client, case):
     r = staff_client(cast.alice).post(f"/staff/cases/{case.code}/services/", {
-        "kind": "medical", "provider": "Dr. Secret clinic", "started": "2026-01-10", "ended": "2026-01-20",
+        "kind": "medical", "provider": "Dr. Secret clinic", "started": str(TODAY() - timedelta(days=20)),
+        "ended": str(TODAY() - timedelta(days=10)),
         "cost": "1500.50", "currency": "rub", "outcome": "done", "details": "stitches"})
     assert r.status_code == 302
     service = Service.objects.select_related("case__person__data_key").get()

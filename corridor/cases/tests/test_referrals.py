@@ -126,3 +126,25 @@ def test_the_referral_form(cast, staff_client, family):
     assert r.status_code == 302 and Referral.objects.get().consent == "spoken"
     assert AuditEntry.objects.filter(code=CaseEvent.REFERRAL_CREATED).count() == 2
     assert Note.objects.count() == 1
+
+
+def test_the_story_from_first_contact_moves_with_a_referral(cast, staff_client):
+    from corridor.intake.services import contact_open_case, contact_record, vetting_record
+
+    contact = contact_record(actor=cast.operator, organisation=cast.org, channel="phone",
+                             what="Ищут после задержания друга", where="Гудермес")
+    vetting_record(actor=cast.operator, contact=contact, item="referee", outcome="passed", note="поручилась мать")
+    case = contact_open_case(actor=cast.coordinator, contact=contact, name="Ислам")
+    case = Case.objects.select_related("person__data_key").get(pk=case.pk)
+    raw = Case.objects.filter(pk=case.pk).values_list("intake", flat=True).get()
+    referral = _refer(cast, case)
+    services.referral_accept(actor=cast.partner_coordinator, referral=referral)
+    context.cache_clear()
+    moved = Case.objects.select_related("person__data_key").get(pk=case.pk)
+    page = staff_client(cast.partner_coordinator).get(f"/staff/cases/{moved.code}/").content.decode()
+    assert "Ищут после задержания друга" in page and "поручилась мать" in page
+    # The old ciphertext, put back by someone with the database, no longer opens.
+    Case.objects.filter(pk=case.pk).update(intake=raw)
+    context.cache_clear()
+    with pytest.raises(StaleKeyVersion):
+        Case.objects.select_related("person__data_key").get(pk=case.pk).intake  # noqa: B018

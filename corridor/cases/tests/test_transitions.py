@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -30,7 +30,8 @@ def test_a_transition_records_who_when_and_why_encrypted(cast, make_case):
     assert change.reason == "hotline call checked"
     assert b"hotline" not in bytes(StageChange.objects.values_list("reason", flat=True).get(pk=change.pk))
     entry = AuditEntry.objects.filter(code=CaseEvent.CASE_STAGE_CHANGED).last()
-    assert entry.data == {"from": "contacted", "to": "vetting"}
+    assert entry.data == {"from": "contacted", "to": "vetting", "happened": change.at.astimezone(UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")}
 
 
 def test_every_move_needs_a_reason(cast, make_case):
@@ -88,11 +89,75 @@ def test_leaving_the_region_needs_a_route(cast, make_case):
     assert case.stage == Stage.LEAVING_REGION
 
 
-def test_a_date_before_the_current_stage_is_refused(cast, make_case):
+def test_a_date_before_the_case_began_is_refused(cast, make_case):
     case = make_case(cast.org)
     with pytest.raises(ValidationError) as err:
         _move(case, Stage.VETTING, at=case.stage_since - timedelta(days=1))
-    assert "before the previous step" in str(err.value)
+    assert "before the case began" in str(err.value)
+
+
+def _history(case):
+    return list(StageChange.objects.filter(case=case).order_by("at").values_list("from_stage", "to_stage"))
+
+
+def test_a_missed_step_is_inserted_in_its_place(cast, make_case):
+    """Accepted → sheltered was recorded; the worker later enters the departure from
+    the region two days before the arrival: it goes between them."""
+    case = make_case(cast.org, stage=Stage.ACCEPTED, days_ago=30)
+    arrived = timezone.now() - timedelta(days=5)
+    _move(case, Stage.SHELTERED, at=arrived)
+    version = Case.objects.get(pk=case.pk).version
+    left = arrived - timedelta(days=2)
+    _move(case, Stage.LEAVING_REGION, at=left, reason="уехали ночью на машине", expected_version=version)
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.stage == Stage.SHELTERED and fresh.stage_since == arrived and fresh.version == version + 1
+    assert _history(case)[-2:] == [("accepted", "leaving_region"), ("leaving_region", "sheltered")]
+    entry = AuditEntry.objects.filter(code=CaseEvent.CASE_STAGE_CHANGED).last()
+    assert entry.data["inserted"] is True and entry.data["happened"] == left.astimezone(UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    # The audit entry was written now, not on the day it happened.
+    assert entry.ts_us > int(arrived.timestamp() * 1_000_000)
+
+
+def test_an_inserted_step_must_keep_the_journey_in_order(cast, make_case):
+    case = make_case(cast.org, stage=Stage.SHELTERED, days_ago=30)
+    changes = dict(StageChange.objects.filter(case=case).values_list("to_stage", "at"))
+    before = list(_history(case))
+    # Already in the history, or out of order (documents before arrival at a shelter).
+    for stage, at in ((Stage.VETTING, changes["accepted"] + timedelta(hours=1)),
+                      (Stage.DOCUMENTS, changes["leaving_region"] + timedelta(hours=1)),
+                      (Stage.DEPARTED, changes["vetting"] + timedelta(hours=1))):
+        with pytest.raises(ValidationError, match="does not fit"):
+            _move(case, stage, at=at)
+    assert _history(case) == before
+
+
+def test_an_inserted_step_cannot_be_in_the_future_or_before_the_start(cast, make_case):
+    case = make_case(cast.org, stage=Stage.ACCEPTED, days_ago=30)
+    with pytest.raises(ValidationError, match="before the case began"):
+        _move(case, Stage.VETTING, at=case.opened - timedelta(minutes=1))
+    with pytest.raises(ValidationError, match="future"):
+        _move(case, Stage.VETTING, at=timezone.now() + timedelta(days=1))
+
+
+def test_an_inserted_step_counts_in_the_report_when_it_happened(cast, make_case):
+    from datetime import date
+
+    from corridor.reports.transparency import programme_counts
+
+    case = make_case(cast.org, stage=Stage.ACCEPTED, days_ago=400)
+    departed = timezone.now() - timedelta(days=100)
+    StageChange.objects.filter(case=case)  # accepted 397 days ago
+    services.checklist_set(actor="system:test", case=case, key="route_agreed", done=True)
+    _move(case, Stage.LEAVING_REGION, at=departed)
+    _move(case, Stage.SHELTERED, at=departed + timedelta(days=3))
+    until = timezone.localdate() + timedelta(days=1)
+    before = programme_counts(cast.org, since=None, until=until)
+    assert before["left_region"] == 1
+    # A step typed today but dated last year is counted last year, not today.
+    year_ago = (timezone.now() - timedelta(days=360)).date()
+    assert programme_counts(cast.org, since=None, until=year_ago + timedelta(days=1))["left_region"] == 0
+    assert programme_counts(cast.org, since=date(2000, 1, 1), until=until)["assisted"] == 1
 
 
 def test_a_date_in_the_future_is_refused(cast, make_case):
@@ -163,7 +228,7 @@ def test_out_of_order_dates_are_refused_on_the_form(cast, staff_client, make_cas
     r = staff_client(cast.alice).post(f"/staff/cases/{case.code}/stage/",
                                       {"to_stage": Stage.VETTING, "reason": "checked", "at": before,
                                        "version": case.version})
-    assert r.status_code == 400 and "Dates must be in order" in r.content.decode()
+    assert r.status_code == 400 and "before the case began" in r.content.decode()
 
 
 def test_a_concurrent_edit_is_refused_and_nothing_typed_is_lost(cast, staff_client, make_case):
@@ -212,3 +277,15 @@ def test_a_stale_person_form_keeps_the_input(cast, staff_client, make_case):
         "name_cyrillic": "Новое Имя", "risk": 2, "version": 1})
     assert r.status_code == 400
     assert "Новое Имя" in r.content.decode() and "Someone else changed" in r.content.decode()
+
+
+def test_the_stage_button_says_move_the_case_not_relocation(cast, staff_client, make_case):
+    from django.utils import translation
+
+    case = make_case(cast.org, worker=cast.alice)
+    client = staff_client(cast.alice)
+    client.post("/staff/language/", {"language": "ru", "next": "/staff/"})
+    with translation.override("ru"):
+        body = client.get(f"/staff/cases/{case.code}/").content.decode()
+    stage_form = body[body.index('id="stage"'):body.index("</section>", body.index('id="stage"'))]
+    assert "Перевести</button>" in stage_form and "Переезд" not in stage_form

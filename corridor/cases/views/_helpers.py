@@ -61,7 +61,8 @@ def detail_forms(case, user) -> dict:
     workers = workers_for(user) if user.can(Perm.CASE_ASSIGN) else []
     person = case.person
     return {
-        "transition": f.TransitionForm(initial={"version": case.version}, targets=_targets(case)),
+        "transition": f.TransitionForm(initial={"version": case.version}, targets=_targets(case),
+                                       earlier=_insertable(case)),
         "case_edit": f.CaseEditForm(initial={"version": case.version, "summary": case.summary or "",
                                              "travel_plan": case.travel_plan or ""}),
         "assign": f.AssignForm(initial={"version": case.version, "worker": str(case.worker_id or "")},
@@ -78,6 +79,12 @@ def detail_forms(case, user) -> dict:
         "identifier": f.IdentifierForm(),
         "member": f.MemberForm(),
     }
+
+
+def _insertable(case):
+    from corridor.cases import transitions
+
+    return transitions.insertable(case)
 
 
 def _targets(case):

@@ -78,7 +78,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                     phone=form.cleaned_data["phone"], notes=form.cleaned_data["notes"],
                     risk=form.cleaned_data["risk"])
                 case = services.case_open(actor=user, person=person, summary=form.cleaned_data["summary"],
-                                          worker=worker)
+                                          worker=worker, opened=form.cleaned_data["opened"])
         except ValidationError as exc:
             add_errors(form, exc)
         else:
@@ -184,8 +184,9 @@ def transition(request: HttpRequest, code: str) -> HttpResponse:
         else:
             return done(request, case, _("Moved to “%(stage)s”.") % {"stage": case.stage_label}, "stage")
     case.refresh_from_db()
-    form.fields["to_stage"].choices = [(s, Stage(s).label) for s in transitions.targets(case)] or \
-        form.fields["to_stage"].choices
+    form.fields["to_stage"].choices = f.TransitionForm(targets=transitions.targets(case),
+                                                       earlier=transitions.insertable(case)).fields["to_stage"].choices \
+        or form.fields["to_stage"].choices
     return render_case(request, case, bound={"transition": form}, status=409 if _is_stale(form) else 400)
 
 

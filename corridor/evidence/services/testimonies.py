@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from corridor.audit.services import record
@@ -37,6 +38,7 @@ def testimony_record(
     if interviewer.organisation_id != organisation.pk:
         raise EvidenceError(_("The interviewer must be a member of your organisation."))
     same_org(organisation, person)
+    _check_interview_date(interviewed_on)
     with transaction.atomic():
         testimony = Testimony(
             organisation=organisation, person=person, language=language, interviewer=interviewer,
@@ -50,8 +52,16 @@ def testimony_record(
         testimony.consent_note = consent_note
         save_with_code(testimony, "T")
         record(EvidenceEvent.TESTIMONY_RECORDED, actor=actor, organisation=organisation, obj=testimony,
-               person=person.code if person else "", consent=_consent_codes(testimony))
+               person=person.code if person else "", consent=_consent_codes(testimony),
+               happened=interviewed_on.isoformat())
     return testimony
+
+
+def _check_interview_date(interviewed_on: date) -> None:
+    # Testimonies are often typed up from notes later: the date is the interview's,
+    # and an interview cannot have happened tomorrow.
+    if interviewed_on and interviewed_on > timezone.localdate():
+        raise EvidenceError(_("The date of the interview is in the future."))
 
 
 def testimony_update(*, actor, testimony: Testimony, **changes) -> Testimony:
@@ -62,6 +72,8 @@ def testimony_update(*, actor, testimony: Testimony, **changes) -> Testimony:
         raise EvidenceError("unknown field")
     if "consent_partners" in changes:
         changes["consent_partners"] = _check_partners(changes["consent_partners"])
+    if changes.get("interviewed_on"):
+        _check_interview_date(changes["interviewed_on"])
     with transaction.atomic():
         before = _consent_codes(testimony)
         for name, value in changes.items():

@@ -39,13 +39,32 @@ def test_the_audit_log_holds_codes_and_ids_not_content(world):
     for secret in ("basement", "Argun", "Police unit", "relative of a detainee", "Only for us", "injuries"):
         assert secret not in text
     recorded = AuditEntry.objects.get(code=EvidenceEvent.TESTIMONY_RECORDED, object_id=world.t_public.code)
-    assert recorded.data == {"person": world.k1.code, "consent": ["public", "legal", "osce"]}
+    assert recorded.data == {"person": world.k1.code, "consent": ["public", "legal", "osce"],
+                             "happened": world.t_public.interviewed_on.isoformat()}
 
 
 def test_a_testimony_needs_a_witness_or_a_source_description(cast):
     with pytest.raises(services.EvidenceError):
         services.testimony_record(actor=cast.legal, language="ru", transcript="x", interviewer=cast.legal,
                                   interviewed_on=date(2017, 1, 1))
+
+
+def test_a_testimony_is_dated_by_the_interview_never_in_the_future(cast, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(services.EvidenceError, match="future|наступила"):
+        services.testimony_record(actor=cast.legal, source_label="a neighbour", language="ru", transcript="x",
+                                  interviewer=cast.legal, interviewed_on=tomorrow)
+    with pytest.raises(services.EvidenceError, match="future|наступила"):
+        services.testimony_update(actor=cast.legal, testimony=world.t_public, interviewed_on=tomorrow)
+    written_up_later = services.testimony_record(actor=cast.legal, source_label="a neighbour", language="ru",
+                                                 transcript="x", interviewer=cast.legal,
+                                                 interviewed_on=date(2017, 5, 2))
+    entry = AuditEntry.objects.get(code=EvidenceEvent.TESTIMONY_RECORDED, object_id=written_up_later.code)
+    assert entry.data["happened"] == "2017-05-02"
 
 
 def test_a_testimony_cannot_name_another_organisations_person(cast):

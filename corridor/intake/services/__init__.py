@@ -1,6 +1,7 @@
 """Writes of the intake app, one module per side: the anonymous public
 (`public`), triage staff (`triage`), and scheduled work (`housekeeping`)."""
 
+from corridor.intake.services.accept import contact_open_case, vetting_state  # noqa: F401
 from corridor.intake.services.housekeeping import (  # noqa: F401
     cleanup_temporaries,
     contacts_erase_expired,
@@ -17,7 +18,6 @@ from corridor.intake.services.triage import (  # noqa: F401
     attachment_read,
     contact_add_identifier,
     contact_check_provocateurs,
-    contact_open_case,
     contact_record,
     contact_set_flags,
     contact_set_notes,

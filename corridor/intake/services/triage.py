@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from corridor.accounts.permissions import Perm
-from corridor.audit.services import record
+from corridor.audit.services import happened, record
 from corridor.crypto.keys import data_key_bytes, new_data_key, new_data_keys
 from corridor.crypto.models import DataKey
 from corridor.intake import sealing
@@ -38,6 +39,7 @@ from corridor.intake.models import (
 from corridor.intake.uploads import blob_dir
 
 EXCERPT = 280
+SUSPICION_MIN = 10
 
 
 def _summary(payload: dict) -> dict:
@@ -96,7 +98,9 @@ def messages_open(*, actor, organisation, contact: Contact | None = None, limit:
 # --- operator intake -------------------------------------------------------------------------
 def contact_record(*, actor, organisation, channel: str, what: str, where: str = "", reach: str = "",
                    partner: str = "", urgency: int = Urgency.UNKNOWN, flags: list[str] = (),
-                   identifiers: list[tuple[str, str]] = ()) -> Contact:
+                   identifiers: list[tuple[str, str]] = (), received: datetime | None = None) -> Contact:
+    """A call or message recorded by staff; `received` is when it came in (default
+    now: a call written up the next morning keeps the night it was made)."""
     from corridor.exposure.services import identifier_add, normalise_identifier
 
     if channel not in Channel.values or channel == Channel.WEB:
@@ -105,26 +109,39 @@ def contact_record(*, actor, organisation, channel: str, what: str, where: str =
     for kind, raw in identifiers:
         normalise_identifier(kind, raw)
     now = timezone.now()
+    received = _when_received(received, now)
     payload = {"what": what, "where": where, "reach": reach, "partner": partner, "urgency": int(urgency)}
     with transaction.atomic():
         dk = new_data_key(scope=DataKey.Scope.CONTACT, organisation=organisation)
         contact = Contact(organisation=organisation, channel=channel, data_key=dk, urgency=int(urgency),
-                          recorded_by=actor, received=now, last_activity=now,
+                          recorded_by=actor, received=received, last_activity=now,
                           **{f"flag_{f}": True for f in flags if f in RiskFlag.values})
         contact.summary = _summary(payload)
         contact.notes = ""
         contact.save(force_insert=True)
-        message = Message(contact=contact, direction=Message.Direction.IN, created=now, author=actor)
+        message = Message(contact=contact, direction=Message.Direction.IN, created=received, author=actor)
         message.body = payload
         message.save(force_insert=True)
         for kind, raw in identifiers:
             identifier_add(actor=actor, organisation=organisation, kind=kind, raw=raw, data_key=dk,
                            contact=contact)
         record(IntakeEvent.CONTACT_RECORDED, actor=actor, organisation=organisation, obj=contact, channel=channel,
-               urgency=int(urgency), flags=sorted(f for f in flags if f in RiskFlag.values))
+               happened=happened(received), urgency=int(urgency), flags=sorted(f for f in flags if f in RiskFlag.values))
         if identifiers:
             _check_identifiers(actor, contact)
     return contact
+
+
+def _when_received(received: datetime | None, now: datetime) -> datetime:
+    from corridor.cases.services._common import CLOCK_SKEW
+
+    if received is None:
+        return now
+    if timezone.is_naive(received):
+        received = timezone.make_aware(received)
+    if received > now + CLOCK_SKEW:
+        raise ValidationError({"received": _("This date is in the future.")}, code="received")
+    return min(received, now)
 
 
 def _check_identifiers(actor, contact: Contact) -> VettingCheck:
@@ -180,6 +197,11 @@ def contact_set_status(*, actor, contact: Contact, status: str, reason: str = ""
         raise PermissionDenied
     if status == Status.ACCEPTED:
         raise ValidationError(_("A contact is accepted by opening a case for them."), code="status")
+    if status == Status.PROVOCATION and len((reason or "").strip()) < SUSPICION_MIN:
+        # A suspicion closes the door on someone who may be in real danger: the
+        # next coordinator must be able to weigh why.
+        raise ValidationError({"reason": _("Write why you suspect a provocation (at least %(n)d characters): what "
+                                           "did not add up?") % {"n": SUSPICION_MIN}}, code="reason")
     _require_key(contact)
     with transaction.atomic():
         before = contact.status
@@ -221,6 +243,10 @@ def contact_set_notes(*, actor, contact: Contact, notes: str) -> Contact:
 def vetting_record(*, actor, contact: Contact, item: str, outcome: str, note: str = "") -> VettingCheck:
     if item not in VettingItem.values or outcome not in VettingOutcome.values:
         raise ValidationError(_("Choose a check and a result."), code="vetting")
+    if (item == VettingItem.PROVOCATEUR and outcome == VettingOutcome.FAILED
+            and len((note or "").strip()) < SUSPICION_MIN):
+        raise ValidationError({"note": _("Write why you suspect a provocation (at least %(n)d characters): what "
+                                         "did not add up?") % {"n": SUSPICION_MIN}}, code="reason")
     _require_key(contact)
     with transaction.atomic():
         check = VettingCheck(contact=contact, item=item, outcome=outcome, actor=actor)
@@ -275,39 +301,6 @@ def contact_mark_handled(*, actor, contact: Contact) -> None:
         Contact.objects.filter(pk=contact.pk).update(awaiting_reply=False)
         record(IntakeEvent.STATUS_CHANGED, actor=actor, organisation=contact.organisation, obj=contact,
                handled=True)
-
-
-def contact_open_case(*, actor, contact: Contact, name: str = "", name_latin: str = "", known_as: str = "",
-                      phone: str = "", summary: str = "", worker=None):
-    """Accept: a person under a pseudonym with an encrypted identity, and their case."""
-    from corridor.cases.services import case_open, person_create
-
-    if not actor.can(Perm.TRIAGE_DECIDE):
-        raise PermissionDenied
-    _require_key(contact)
-    if contact.case_id:
-        raise ValidationError(_("A case is already open for this contact."), code="case")
-    if worker is not None and worker.organisation_id != contact.organisation_id:
-        raise ValidationError(_("Choose a case worker of your organisation."), code="worker")
-    risk = 4 if (contact.flag_detained or contact.flag_exposed or contact.urgency == Urgency.NOW) else 2
-    identity = {"name_cyrillic": name, "name_latin": name_latin, "aliases": [known_as] if known_as else []}
-    with transaction.atomic():
-        person = person_create(actor=actor, organisation=contact.organisation, identity=identity, phone=phone,
-                               notes="", risk=risk)
-        case = case_open(actor=actor, person=person, summary=summary, worker=worker)
-        before = contact.status
-        change = StatusChange(contact=contact, from_status=before, to_status=Status.ACCEPTED, actor=actor)
-        change.reason = ""
-        change.save(force_insert=True)
-        contact.status = Status.ACCEPTED
-        contact.case = case
-        contact.awaiting_reply = False
-        contact.last_activity = timezone.now()
-        contact.save(update_fields=["status", "case", "awaiting_reply", "last_activity"])
-        _copy_identifiers(actor, contact, person)
-        record(IntakeEvent.CASE_OPENED_FROM_CONTACT, actor=actor, organisation=contact.organisation, obj=contact,
-               case=case.code, from_status=before)
-    return case
 
 
 def _copy_identifiers(actor, contact: Contact, person) -> None:

@@ -53,7 +53,7 @@ def test_each_contact_action(cast, staff_client, web_contact, action, data):
 
 def test_opening_a_case_is_for_coordinators(cast, staff_client, web_contact):
     _expect(cast, staff_client, "post", f"/staff/intake/{web_contact.pk}/open-case/", {"coordinator"}, ok=302,
-            data={"name": "Тест"})
+            data={"name": "Тест", "override": "задержан брат, нет времени на проверку"})
 
 
 def test_a_missing_contact_looks_like_a_foreign_one(cast, staff_client):

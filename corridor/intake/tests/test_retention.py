@@ -66,7 +66,7 @@ def test_still_sealed_submissions_are_erased_too(public, org, settings):
 
 
 def test_recent_contacts_and_cases_are_kept(cast, web_contact, recorded_contact, staff_client):
-    staff_client(cast.coordinator).post(f"/staff/intake/{web_contact.pk}/open-case/", {"name": "x"})
+    staff_client(cast.coordinator).post(f"/staff/intake/{web_contact.pk}/open-case/", {"name": "x", "override": "нет времени на проверку, опасность"})
     Contact.objects.filter(pk=web_contact.pk).update(last_activity=timezone.now() - timedelta(days=400))
     call_command("intake_retention", stdout=StringIO())
     assert Contact.objects.filter(erased__isnull=True).count() == 2

@@ -130,7 +130,9 @@ def test_contacts_sharing_a_phone_are_suggested_as_links(cast, recorded_contact,
 
 def test_opening_a_case_creates_a_person_under_a_pseudonym(cast, web_contact, staff_client):
     from corridor.cases.models import Case, Person
+    from corridor.intake.services import vetting_record
 
+    vetting_record(actor=cast.operator, contact=web_contact, item="referee", outcome="passed", note="знакомая")
     response = staff_client(cast.coordinator).post(f"/staff/intake/{web_contact.pk}/open-case/", {
         "name": "Ахмед", "known_as": "А.", "phone": "+7 928 123 45 67", "summary": "срочно вывезти",
         "worker": str(cast.alice.pk),

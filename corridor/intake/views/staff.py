@@ -62,10 +62,10 @@ def record(request: HttpRequest) -> HttpResponse:
             contact = services.contact_record(
                 actor=request.user, organisation=request.user.organisation, channel=data["channel"],
                 what=data["what"], where=data["where"], reach=data["reach"], partner=data["partner"],
-                urgency=data["urgency"], flags=data["flags"], identifiers=identifiers,
+                urgency=data["urgency"], flags=data["flags"], identifiers=identifiers, received=data["received"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _add_errors(form, exc)
         else:
             danger = selectors.danger_for(contact, selectors.latest_vetting(selectors.vetting_for_staff(contact)))
             if danger["provocateur"]:
@@ -96,6 +96,8 @@ def contact_detail(request: HttpRequest, contact_id) -> HttpResponse:
 def _detail_context(request, contact: Contact, **forms) -> dict:
     checks = selectors.vetting_for_staff(contact) if not contact.erased else []
     can_decide = request.user.can(Perm.TRIAGE_DECIDE)
+    vetting = services.vetting_state(contact) if not contact.erased and not contact.case_id else {
+        "needs_override": False, "problems": []}
     workers = User.objects.filter(organisation=contact.organisation_id, role=Role.CASE_WORKER, is_active=True)
     return {
         "contact": contact,
@@ -117,8 +119,19 @@ def _detail_context(request, contact: Contact, **forms) -> dict:
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "identifier_form": forms.get("identifier_form") or IdentifierForm(),
         "link_form": forms.get("link_form") or LinkForm(candidates=selectors.link_candidates(contact)),
-        "case_form": forms.get("case_form") or (OpenCaseForm(workers=workers) if can_decide else None),
+        "case_form": forms.get("case_form") or (OpenCaseForm(workers=workers, needs_override=vetting["needs_override"])
+                                                if can_decide else None),
+        "vetting_state": vetting,
     }
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """A service's error on the field it names, when the form has that field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 def _action(request, contact_id, make_form, run, *, form_name: str):
@@ -129,7 +142,7 @@ def _action(request, contact_id, make_form, run, *, form_name: str):
         try:
             run(contact, form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _add_errors(form, exc)
         except PermissionDenied:
             raise Http404 from None
         else:
@@ -234,16 +247,18 @@ def open_case(request: HttpRequest, contact_id) -> HttpResponse:
     contact = selectors.get_contact_for_user(request.user, contact_id, decide=True)
     workers = list(User.objects.filter(organisation=contact.organisation_id, role=Role.CASE_WORKER,
                                        is_active=True))
-    form = OpenCaseForm(request.POST, workers=workers)
+    form = OpenCaseForm(request.POST, workers=workers,
+                        needs_override=not contact.case_id and services.vetting_state(contact)["needs_override"])
     if form.is_valid():
         data = form.cleaned_data
         worker = next((w for w in workers if str(w.pk) == data["worker"]), None)
         try:
             case = services.contact_open_case(actor=request.user, contact=contact, name=data["name"],
-                                              name_latin=data["name_latin"], known_as=data["known_as"], phone=data["phone"],
-                                              summary=data["summary"], worker=worker)
+                                              name_latin=data["name_latin"], known_as=data["known_as"],
+                                              phone=data["phone"], summary=data["summary"], worker=worker,
+                                              when=data["when"], override=data.get("override", ""))
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _add_errors(form, exc)
         else:
             messages.success(request, _("Case %(code)s is open.") % {"code": case.code})
             return redirect("intake:contact", contact.pk)
