@@ -254,7 +254,8 @@ def note_add(*, actor, case: Case, kind: str, text: str, at: datetime | None = N
         note = Note(case=case, kind=kind, actor=user_or_none(actor), at=check_when(at, not_before=case.opened))
         note.text = text
         note.save(force_insert=True)
-        record(CaseEvent.NOTE_ADDED, actor=actor, organisation=str(case.organisation_id), obj=case, kind=kind)
+        record(CaseEvent.NOTE_ADDED, actor=actor, organisation=str(case.organisation_id), obj=case, kind=kind,
+               happened=happened(note.at))
     return note
 
 
