@@ -49,7 +49,7 @@ REOPENABLE = set(EXITS) - {S.DECEASED}
 
 def previous_journey_stage(case: Case) -> str | None:
     """The journey stage the case was in before its current exit."""
-    change = case.stage_changes.filter(to_stage=case.stage).order_by("-at").first()
+    change = case.stage_changes.filter(to_stage=case.stage).order_by("-at", "-recorded").first()
     if change and change.from_stage in JOURNEY:
         return change.from_stage
     return None

@@ -70,7 +70,7 @@ def household_members(user, case: Case) -> list[dict]:
 
 def case_detail(user, case: Case) -> dict:
     person = case.person
-    changes = _attach(list(StageChange.objects.filter(case=case).select_related("actor").order_by("at")), case=case)
+    changes = _attach(list(StageChange.objects.filter(case=case).select_related("actor").order_by("at", "recorded")), case=case)
     notes = _attach(list(Note.objects.filter(case=case).select_related("actor")), case=case)
     checkins = _attach(list(CheckIn.objects.filter(case=case).select_related("recorded_by")[:50]), case=case)
     services = _attach(list(Service.objects.filter(case=case)), case=case)
@@ -182,5 +182,8 @@ def _timeline(changes, notes, checkins, services, applications, documents, expos
             items.append({"at": _at(a.decided), "kind": "decision", "application": a, "actor": None})
     for d in documents:
         items.append({"at": d.updated, "kind": "document", "document": d, "actor": None})
+    # Newest first; entries of the same moment (steps given at once) newest-recorded
+    # first too: reversed before the stable sort.
+    items.reverse()
     items.sort(key=lambda i: i["at"], reverse=True)
     return items

@@ -3,7 +3,7 @@ checklists and timeline notes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -91,9 +91,11 @@ def case_open(*, actor, person: Person, summary: str = "", worker=None, househol
         case.intake = intake
         case.save(force_insert=True)
         previous = ""
-        for stage, at, reason in steps:
+        for i, (stage, at, reason) in enumerate(steps):
+            # Steps given at once may share a moment (a vetting and an acceptance on
+            # the same day): the recording order, a microsecond apart, keeps theirs.
             change = StageChange(case=case, from_stage=previous, to_stage=stage, actor=user_or_none(actor), at=at,
-                                 recorded=now)
+                                 recorded=now + timedelta(microseconds=i))
             change.reason = reason
             change.save(force_insert=True)
             previous = stage
@@ -252,7 +254,8 @@ def note_add(*, actor, case: Case, kind: str, text: str, at: datetime | None = N
         note = Note(case=case, kind=kind, actor=user_or_none(actor), at=check_when(at, not_before=case.opened))
         note.text = text
         note.save(force_insert=True)
-        record(CaseEvent.NOTE_ADDED, actor=actor, organisation=str(case.organisation_id), obj=case, kind=kind)
+        record(CaseEvent.NOTE_ADDED, actor=actor, organisation=str(case.organisation_id), obj=case, kind=kind,
+               happened=happened(note.at))
     return note
 
 

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from corridor.audit.services import record
+from corridor.audit.services import happened, record
 from corridor.cases.events import CaseEvent
 from corridor.cases.models import Alert, Case, CheckIn, Note
 from corridor.cases.services._common import check_when, clean_text, user_or_none
@@ -68,7 +68,7 @@ def checkin_record(*, actor, case: Case, status: str = CheckIn.Status.OK, channe
         Alert.objects.filter(case=case, kind=Alert.Kind.MISSED_CHECKIN, resolved__isnull=True).update(
             resolved=timezone.now(), resolved_by=user_or_none(actor))
         record(CaseEvent.CHECKIN_RECORDED, actor=actor, organisation=str(case.organisation_id), obj=case,
-               status=status, late=late)
+               status=status, late=late, happened=happened(when))
         if status == CheckIn.Status.DISTRESS:
             alert = Alert.objects.create(organisation_id=case.organisation_id, case=case, kind=Alert.Kind.DISTRESS,
                                          due=when)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from io import StringIO
 
 import pytest
@@ -63,10 +63,11 @@ def test_within_the_grace_period_no_alert(cast, in_hiding):
 def test_a_late_check_in_resolves_the_missed_alert(cast, in_hiding):
     _overdue(in_hiding)
     services.alerts_sweep()
-    services.checkin_record(actor=cast.alice, case=in_hiding, status="ok", channel="call")
+    checkin = services.checkin_record(actor=cast.alice, case=in_hiding, status="ok", channel="call")
     alert = Alert.objects.get()
     assert alert.resolved and alert.resolved_by == cast.alice
-    assert AuditEntry.objects.filter(code=CaseEvent.CHECKIN_RECORDED).last().data == {"status": "ok", "late": True}
+    assert AuditEntry.objects.filter(code=CaseEvent.CHECKIN_RECORDED).last().data == {
+        "status": "ok", "late": True, "happened": checkin.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def test_reported_danger_raises_an_alert_at_once(cast, in_hiding):

@@ -149,3 +149,22 @@ def test_windows_1251_files_are_read(tmp_path, cast, cora):
     contact = Contact.objects.get()
     context.cache_clear()
     assert Contact.objects.get(pk=contact.pk).summary["what"] == "Звонок ночью"
+
+
+def test_steps_on_the_same_day_keep_their_order(tmp_path, cast, cora, staff_client):
+    _run(tmp_path, "contacted,vetting,accepted,sheltered\n2017-04-02,2017-04-02,2017-04-02,2017-04-02\n")
+    case = Case.objects.get()
+    assert case.stage == Stage.SHELTERED
+    ordered = list(StageChange.objects.filter(case=case).order_by("at", "recorded")
+                   .values_list("from_stage", "to_stage"))
+    assert ordered == [("", "contacted"), ("contacted", "vetting"), ("vetting", "accepted"),
+                       ("accepted", "sheltered")]
+    page = staff_client(cast.coordinator).get(f"/staff/cases/{case.code}/").content.decode()
+    from django.utils import translation
+
+    timeline = page[page.index('id="timeline"'):]
+    lang = page.split('<html lang="', 1)[1][:2]
+    with translation.override(lang):
+        marks = [f'→ <span class="stage">{Stage(s).label}</span>' for s in ("sheltered", "accepted", "vetting")]
+    positions = [timeline.find(mark) for mark in marks]
+    assert positions == sorted(positions) and -1 not in positions, positions
