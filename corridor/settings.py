@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "corridor.accounts.middleware.SessionPolicyMiddleware",
+    "corridor.accounts.middleware.TimeZoneMiddleware",
     "corridor.web.middleware.KeepTypedWorkMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "corridor.accounts.middleware.StaffOnlyWithSecondFactorMiddleware",
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "corridor.web.context.corridor",
             ],
+            "builtins": ["corridor.web.templatetags.corridor_time"],
         },
     }
 ]

@@ -20,7 +20,7 @@ from corridor.cases.models import (
     Stage,
 )
 from corridor.cases.models.people import Gender, HouseholdRole
-from corridor.web.fields import IdentifierField, KindAndValueForm
+from corridor.web.fields import IdentifierField, KindAndValueForm, in_your_zone
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -38,7 +38,7 @@ NOW_IF_EMPTY = _("Leave empty for now.")
 
 def when(label=WHEN, help_text=NOW_IF_EMPTY):
     return forms.DateTimeField(label=label, required=False, widget=DATETIME, input_formats=DATETIME_FORMATS,
-                               help_text=help_text)
+                               help_text=in_your_zone(help_text))
 
 
 class VersionMixin(forms.Form):
@@ -146,7 +146,8 @@ class ScheduleForm(forms.Form):
         choices=[("", _("No check-ins")), (2, _("2 hours")), (4, _("4 hours")), (6, _("6 hours")),
                  (8, _("8 hours")), (12, _("12 hours")), (24, _("day")), (48, _("2 days"))])
     first_due = forms.DateTimeField(label=_("First check-in due"), required=False, widget=DATETIME,
-                                    input_formats=DATETIME_FORMATS, help_text=_("Empty: one interval from now."))
+                                    input_formats=DATETIME_FORMATS,
+                                    help_text=in_your_zone(_("Empty: one interval from now.")))
 
 
 class CheckInForm(forms.Form):
