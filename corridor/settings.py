@@ -175,6 +175,8 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
 USE_I18N = True
 TIME_ZONE = "UTC"
+# Our own short date and month formats (corridor/formats/), one style per language.
+FORMAT_MODULE_PATH = ["corridor.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

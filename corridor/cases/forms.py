@@ -41,6 +41,18 @@ def when(label=WHEN, help_text=NOW_IF_EMPTY):
                                help_text=in_your_zone(help_text))
 
 
+class CountryField(forms.ModelChoiceField):
+    """Countries listed in the alphabetical order of the language the form is shown in."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Country.objects.all(), **kwargs)
+
+    def _get_queryset(self):
+        return None if self._queryset is None else self._queryset.by_name()
+
+    queryset = property(_get_queryset, forms.ModelChoiceField._set_queryset)
+
+
 class VersionMixin(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -199,7 +211,7 @@ class WantedForm(forms.Form):
 
 
 class ApplicationForm(forms.Form):
-    country = forms.ModelChoiceField(label=_("Country"), queryset=Country.objects.all())
+    country = CountryField(label=_("Country"))
     programme = forms.ChoiceField(label=_("Programme"), choices=Programme.choices)
     embassy = forms.ChoiceField(label=_("Embassy"), required=False)
     submitted = forms.DateField(label=_("Submitted"), widget=DATE, initial=timezone.localdate)
@@ -264,7 +276,7 @@ class DeclineForm(forms.Form):
 
 
 class EmbassyForm(forms.Form):
-    country = forms.ModelChoiceField(label=_("Country"), queryset=Country.objects.all())
+    country = CountryField(label=_("Country"))
     city = forms.CharField(label=_("City"), max_length=80)
     contacts = text(_("Contacts"), rows=4, help_text=_("Names, phones, e-mail of the people we deal with. Encrypted."))
 

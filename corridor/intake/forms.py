@@ -33,23 +33,25 @@ PUBLIC_URGENCY = [
 class _Text(forms.CharField):
     """A CharField whose limit and checks are `text.clean`'s (so the messages are ours)."""
 
-    def __init__(self, *args, limit: int | None = None, **kwargs) -> None:
+    def __init__(self, *args, limit: int | None = None, public: bool = False, **kwargs) -> None:
         self.limit = limit
+        self.public = public  # the applicant's forms, whose messages may mention the receipt
         kwargs.setdefault("strip", False)
         super().__init__(*args, **kwargs)
 
     def clean(self, value):
-        return text.clean(value, limit=self.limit or conf.max_text_chars(), required=self.required)
+        return text.clean(value, limit=self.limit or conf.max_text_chars(), required=self.required,
+                          public=self.public)
 
 
 class IntakeForm(forms.Form):
     what = _Text(
-        label=_("What happened?"),
+        public=True, label=_("What happened?"),
         help_text=_("In your own words; a few lines are enough. You do not have to give names or addresses."),
         widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off", "spellcheck": "false"}),
     )
     where = _Text(
-        label=_("Where are you now?"), required=False, limit=SHORT,
+        public=True, label=_("Where are you now?"), required=False, limit=SHORT,
         help_text=_("A town or region is enough."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
@@ -58,7 +60,7 @@ class IntakeForm(forms.Form):
         error_messages={"required": _("Please choose how urgent it is.")},
     )
     reach = _Text(
-        label=_("How can we reach you safely?"), required=False, limit=SHORT,
+        public=True, label=_("How can we reach you safely?"), required=False, limit=SHORT,
         help_text=_("For example Telegram, Signal or a phone number, and when it is safe to call. "
                     "If no way is safe, leave this empty: our answer will wait for you here, under your receipt."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
@@ -75,7 +77,7 @@ class ReceiptForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    text = _Text(label=_("Write to us again"), widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
+    text = _Text(public=True, label=_("Write to us again"), widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
                  help_text=_("Only we can read it."))
 
 
