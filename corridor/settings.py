@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "corridor.accounts.middleware.SessionPolicyMiddleware",
+    "corridor.accounts.middleware.TimeZoneMiddleware",
     "corridor.web.middleware.KeepTypedWorkMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "corridor.accounts.middleware.StaffOnlyWithSecondFactorMiddleware",
@@ -107,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "corridor.web.context.corridor",
             ],
+            "builtins": ["corridor.web.templatetags.corridor_time"],
         },
     }
 ]
@@ -179,6 +181,8 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
 USE_I18N = True
 TIME_ZONE = "UTC"
+# Our own short date and month formats (corridor/formats/), one style per language.
+FORMAT_MODULE_PATH = ["corridor.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -28,3 +28,7 @@ urlpatterns = [
     # Public intake at the root: the form, the receipt pages, quick exit.
     path("", include("corridor.intake.public_urls")),
 ]
+
+handler403 = "corridor.web.errors.forbidden"
+handler404 = "corridor.web.errors.not_found"
+handler500 = "corridor.web.errors.server_error"

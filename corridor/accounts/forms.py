@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from corridor.accounts.permissions import Role
+from corridor.accounts.timezones import zone_choices
 
 
 class LoginForm(forms.Form):
@@ -45,3 +46,21 @@ class PasswordChangeForm(forms.Form):
     current = forms.CharField(label=_("Current password"), strip=False, widget=forms.PasswordInput)
     new = forms.CharField(label=_("New password"), strip=False, widget=forms.PasswordInput,
                           help_text=_("At least 12 characters."))
+
+
+class OrganisationTimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label=_("Organisation's time zone"), choices=zone_choices,
+                                  help_text=_("Pages show times in this zone, and typed times are read in it, "
+                                              "for everyone who has not chosen their own."))
+
+
+class OwnTimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label=_("Your time zone"), required=False,
+                                  help_text=_("Pages show times in this zone and read the times you type in it."))
+
+    def __init__(self, *args, organisation_zone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [
+            ("", _("The organisation's: %(zone)s") % {"zone": organisation_zone.replace("_", " ")}),
+            *zone_choices(),
+        ]

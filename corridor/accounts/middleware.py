@@ -5,6 +5,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from corridor.crypto.context import acting_as
 
@@ -34,6 +35,24 @@ class SessionPolicyMiddleware:
                 return self.get_response(request)
         with acting_as("system:web"):
             return self.get_response(request)
+
+
+class TimeZoneMiddleware:
+    """Pages and forms of a signed-in person use their zone (their own choice, else
+    their organisation's); everyone else sees UTC unless a view says otherwise (the
+    public thread uses the organisation's zone). Stored times stay UTC."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from corridor.accounts.timezones import zone_name_for
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            with timezone.override(zone_name_for(user)):
+                return self.get_response(request)
+        return self.get_response(request)
 
 
 class StaffOnlyWithSecondFactorMiddleware:

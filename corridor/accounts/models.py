@@ -29,6 +29,8 @@ class Organisation(models.Model):
     intake_private_key = models.ForeignKey(
         "crypto.DataKey", null=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
+    # Shown times and typed times use this zone unless a person chose their own.
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -55,6 +57,8 @@ class User(AbstractBaseUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     is_active = models.BooleanField(_("active"), default=True)
     language = models.CharField(_("language"), max_length=5, default="ru")
+    # Empty: the organisation's zone.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
     # Bumping the epoch ends every session of this account ("end all my sessions").
     session_epoch = models.PositiveIntegerField(default=0)
     is_demo = models.BooleanField(default=False, editable=False)

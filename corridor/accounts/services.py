@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from corridor.accounts.models import LoginThrottle, Organisation, User
 from corridor.accounts.permissions import Role
+from corridor.accounts.timezones import is_zone
 from corridor.accounts.usernames import username_key, username_skeleton
 from corridor.audit.events import CoreEvent
 from corridor.audit.services import record
@@ -31,7 +32,8 @@ class AccountError(ValueError):
 
 
 # --- organisations --------------------------------------------------------------
-def organisation_create(*, actor, name: str, slug: str = "", code_prefix: str = "K") -> Organisation:
+def organisation_create(*, actor, name: str, slug: str = "", code_prefix: str = "K",
+                        time_zone: str = "UTC") -> Organisation:
     """A new organisation with its own HPKE intake key pair.
 
     The private half is wrapped by the root key like any data key, so the agent must
@@ -42,16 +44,43 @@ def organisation_create(*, actor, name: str, slug: str = "", code_prefix: str = 
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
     raw_public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    if not is_zone(time_zone):
+        raise AccountError(_("Unknown time zone %(zone)s.") % {"zone": time_zone})
     with transaction.atomic():
         org = Organisation.objects.create(
             name=name, slug=slug or slugify(name)[:40] or "org", code_prefix=code_prefix.upper()[:3],
-            intake_public_key=raw_public,
+            intake_public_key=raw_public, time_zone=time_zone,
         )
         dk = _wrap_intake_key(org, raw_private)
         org.intake_private_key = dk
         org.save(update_fields=["intake_private_key"])
         record(CoreEvent.ORGANISATION_CREATED, actor=actor, organisation=org, obj=org)
     return org
+
+
+def organisation_set_time_zone(*, actor, organisation: Organisation, time_zone: str) -> Organisation:
+    """The zone every member sees unless they chose their own."""
+    if not is_zone(time_zone):
+        raise AccountError(_("Unknown time zone %(zone)s.") % {"zone": time_zone})
+    with transaction.atomic():
+        previous = Organisation.objects.select_for_update().get(pk=organisation.pk).time_zone
+        Organisation.objects.filter(pk=organisation.pk).update(time_zone=time_zone)
+        organisation.time_zone = time_zone
+        record(CoreEvent.ORGANISATION_TIME_ZONE_SET, actor=actor, organisation=organisation, obj=organisation,
+               previous=previous, time_zone=time_zone)
+    return organisation
+
+
+def user_set_time_zone(*, actor, user: User, time_zone: str) -> User:
+    """A person's own zone; empty means the organisation's."""
+    if time_zone and not is_zone(time_zone):
+        raise AccountError(_("Unknown time zone %(zone)s.") % {"zone": time_zone})
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(time_zone=time_zone)
+        user.time_zone = time_zone
+        record(CoreEvent.USER_TIME_ZONE_SET, actor=actor, organisation=str(user.organisation_id), obj=user,
+               time_zone=time_zone or "organisation")
+    return user
 
 
 def _wrap_intake_key(org: Organisation, raw_private: bytes):

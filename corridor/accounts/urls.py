@@ -16,6 +16,8 @@ urlpatterns = [
     path("users/security-keys/", views_webauthn.requirements_view, name="webauthn_requirements"),
     path("users/<uuid:user_id>/security-keys/remove/", views_webauthn.admin_remove_view,
          name="webauthn_admin_remove"),
+    path("security/time-zone/", views.own_time_zone_view, name="own_time_zone"),
+    path("users/time-zone/", views.organisation_time_zone_view, name="organisation_time_zone"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),
     path("users/<uuid:user_id>/", views.user_detail, name="user_detail"),

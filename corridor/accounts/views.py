@@ -21,6 +21,8 @@ from corridor.accounts import services, views_webauthn, webauthn_services
 from corridor.accounts.forms import (
     CodeForm,
     LoginForm,
+    OrganisationTimeZoneForm,
+    OwnTimeZoneForm,
     PasswordChangeForm,
     UserCreateForm,
     UserEditForm,
@@ -28,6 +30,7 @@ from corridor.accounts.forms import (
 from corridor.accounts.models import User
 from corridor.accounts.permissions import Perm
 from corridor.accounts.selectors import get_user_for_admin, users_for_admin
+from corridor.accounts.timezones import zone_name_for, zone_name_for_organisation
 from corridor.web.decorators import require_perm
 
 PENDING_SECONDS = 300
@@ -158,7 +161,23 @@ def security_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Password changed. Please sign in again."))
                 return redirect("accounts:login")
-    return render(request, "accounts/security.html", {"form": form})
+    return render(request, "accounts/security.html", {"form": form, "zone_form": _own_zone_form(request)})
+
+
+def _own_zone_form(request: HttpRequest, data=None) -> OwnTimeZoneForm:
+    return OwnTimeZoneForm(data, initial={"time_zone": request.user.time_zone},
+                           organisation_zone=zone_name_for_organisation(request.user.organisation))
+
+
+@require_POST
+def own_time_zone_view(request: HttpRequest) -> HttpResponse:
+    form = _own_zone_form(request, request.POST)
+    if form.is_valid():
+        services.user_set_time_zone(actor=request.user, user=request.user, time_zone=form.cleaned_data["time_zone"])
+        messages.success(request, _("Time zone saved. Times are now shown in %(zone)s.")
+                         % {"zone": zone_name_for(request.user).replace("_", " ")})
+        return redirect("accounts:security")
+    return render(request, "accounts/security.html", {"form": PasswordChangeForm(), "zone_form": form}, status=400)
 
 
 @require_POST
@@ -172,7 +191,22 @@ def end_sessions_view(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.MANAGE_USERS)
 def user_list(request: HttpRequest) -> HttpResponse:
     users = users_for_admin(request.user)
-    return render(request, "accounts/user_list.html", {"users": users})
+    zone_form = OrganisationTimeZoneForm(initial={"time_zone": request.user.organisation.time_zone})
+    return render(request, "accounts/user_list.html", {"users": users, "zone_form": zone_form})
+
+
+@require_perm(Perm.MANAGE_USERS)
+@require_POST
+def organisation_time_zone_view(request: HttpRequest) -> HttpResponse:
+    form = OrganisationTimeZoneForm(request.POST)
+    if form.is_valid():
+        services.organisation_set_time_zone(actor=request.user, organisation=request.user.organisation,
+                                            time_zone=form.cleaned_data["time_zone"])
+        messages.success(request, _("The organisation's time zone is now %(zone)s.")
+                         % {"zone": form.cleaned_data["time_zone"].replace("_", " ")})
+        return redirect("accounts:user_list")
+    return render(request, "accounts/user_list.html", {"users": users_for_admin(request.user), "zone_form": form},
+                  status=400)
 
 
 @require_perm(Perm.MANAGE_USERS)

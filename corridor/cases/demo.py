@@ -179,7 +179,7 @@ def _create_batch(ctx, state, size, stages, weights) -> None:
         stage, path, moments = plan["stage"], plan["path"], plan["moments"]
         case = Case(organisation=org, code=code, person=person, stage=stage, worker=plan["worker"],
                     opened=plan["opened"], household=plan["household"])
-        case.summary = fake.sentence(nb_words=10)
+        case.summary = rng.choice(D.SUMMARIES)
         case.travel_plan = ""
         previous = ""
         for step, at in zip(path, moments, strict=True):

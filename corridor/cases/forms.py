@@ -20,7 +20,7 @@ from corridor.cases.models import (
     Stage,
 )
 from corridor.cases.models.people import Gender, HouseholdRole
-from corridor.web.fields import IdentifierField, KindAndValueForm
+from corridor.web.fields import IdentifierField, KindAndValueForm, in_your_zone
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -38,7 +38,19 @@ NOW_IF_EMPTY = _("Leave empty for now.")
 
 def when(label=WHEN, help_text=NOW_IF_EMPTY):
     return forms.DateTimeField(label=label, required=False, widget=DATETIME, input_formats=DATETIME_FORMATS,
-                               help_text=help_text)
+                               help_text=in_your_zone(help_text))
+
+
+class CountryField(forms.ModelChoiceField):
+    """Countries listed in the alphabetical order of the language the form is shown in."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Country.objects.all(), **kwargs)
+
+    def _get_queryset(self):
+        return None if self._queryset is None else self._queryset.by_name()
+
+    queryset = property(_get_queryset, forms.ModelChoiceField._set_queryset)
 
 
 class VersionMixin(forms.Form):
@@ -152,7 +164,8 @@ class ScheduleForm(forms.Form):
         choices=[("", _("No check-ins")), (2, _("2 hours")), (4, _("4 hours")), (6, _("6 hours")),
                  (8, _("8 hours")), (12, _("12 hours")), (24, _("day")), (48, _("2 days"))])
     first_due = forms.DateTimeField(label=_("First check-in due"), required=False, widget=DATETIME,
-                                    input_formats=DATETIME_FORMATS, help_text=_("Empty: one interval from now."))
+                                    input_formats=DATETIME_FORMATS,
+                                    help_text=in_your_zone(_("Empty: one interval from now.")))
 
 
 class CheckInForm(forms.Form):
@@ -204,7 +217,7 @@ class WantedForm(forms.Form):
 
 
 class ApplicationForm(forms.Form):
-    country = forms.ModelChoiceField(label=_("Country"), queryset=Country.objects.all())
+    country = CountryField(label=_("Country"))
     programme = forms.ChoiceField(label=_("Programme"), choices=Programme.choices)
     embassy = forms.ChoiceField(label=_("Embassy"), required=False)
     submitted = forms.DateField(label=_("Submitted"), widget=DATE, initial=timezone.localdate)
@@ -269,7 +282,7 @@ class DeclineForm(forms.Form):
 
 
 class EmbassyForm(forms.Form):
-    country = forms.ModelChoiceField(label=_("Country"), queryset=Country.objects.all())
+    country = CountryField(label=_("Country"))
     city = forms.CharField(label=_("City"), max_length=80)
     contacts = text(_("Contacts"), rows=4, help_text=_("Names, phones, e-mail of the people we deal with. Encrypted."))
 

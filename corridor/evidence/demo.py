@@ -53,12 +53,36 @@ def _day(rng, start: date, end: date) -> date:
     return start + timedelta(days=rng.randint(0, (end - start).days))
 
 
+# Synthetic texts in plain, grammatical Russian (Faker's Russian "lorem" is random
+# words). Invented; they describe no real person or event.
+TRANSCRIPTS = [
+    "Меня задержали вечером у дома. Отвезли в отдел, забрали телефон и требовали пароль. "
+    "Двое суток держали в подвале, били и спрашивали имена знакомых. Отпустили, когда за мной приехал дядя.",
+    "Мне позвонили с незнакомого номера и назначили встречу. На встрече меня ждали двое в штатском. "
+    "Меня посадили в машину и увезли за город. Угрожали рассказать всё семье.",
+    "Брат узнал обо мне из переписки. Дома меня заперли и отобрали паспорт. "
+    "Через неделю я смог уйти и уехал к знакомым в другой город.",
+    "Моего друга задержали, а через три дня начали задерживать тех, чьи номера были в его телефоне. "
+    "Я уехал той же ночью.",
+]
+SUMMARIES = [
+    "Задержание у дома, двое суток в подвале, требовали имена знакомых.",
+    "Провокация через встречу, похищение, угрозы раскрыть семье.",
+    "Насилие в семье: заперли дома, отобрали паспорт.",
+    "Задержания по номерам из телефона задержанного друга.",
+]
+EVENT_TITLES = ["Задержание у дома", "Задержание на блокпосту", "Провокация через знакомство",
+                "Удержание в неофициальном месте", "Угрозы со стороны родственников"]
+ACT_NOTES = ["Били при допросе, требовали пароль от телефона.", "Держали без еды и воды.",
+             "Забрали документы и телефон.", "Угрожали рассказать семье."]
+
+
 def populate(ctx) -> None:
     org = ctx.organisations[0]
     legal = (ctx.users(org, Role.LEGAL) or [None])[0]
     if legal is None:
         return
-    rng, fake = ctx.rng, ctx.fake_ru
+    rng = ctx.rng
     people = list(Person.objects.filter(organisation=org).order_by("code")[:12])
     places = [services.place_create(actor=legal, name=name, kind=_term(kind)) for name, kind in PLACES]
     perpetrators = [services.perpetrator_create(actor=legal, name=name, kind=_term(kind)) for name, kind in PERPETRATORS]
@@ -67,8 +91,8 @@ def populate(ctx) -> None:
         person = people[i] if i < len(people) and i % 4 else None
         testimonies.append(services.testimony_record(
             actor=legal, person=person, source_label="" if person else "анонимный источник, родственник",
-            language=rng.choice(["ru", "ru", "ce"]), transcript=fake.paragraph(nb_sentences=8),
-            summary=fake.sentence(nb_words=12), interviewer=legal,
+            language=rng.choice(["ru", "ru", "ce"]), transcript=TRANSCRIPTS[i % len(TRANSCRIPTS)],
+            summary=SUMMARIES[i % len(SUMMARIES)], interviewer=legal,
             interviewed_on=_day(rng, date(2017, 4, 1), date(2019, 6, 1)), **CONSENTS[i % len(CONSENTS)],
         ))
     files = [
@@ -77,14 +101,14 @@ def populate(ctx) -> None:
         services.file_register(actor=legal, description="Схема (сгенерирована для демо)", ingested=ingest_chunks(
             organisation=org, name="схема_места.png", chunks=[make_png(96, 64)])),
         services.file_register(actor=legal, description="Заявление (синтетический текст)", ingested=ingest_chunks(
-            organisation=org, name="заявление.txt", chunks=[fake.paragraph(nb_sentences=10).encode("utf-8")])),
+            organisation=org, name="заявление.txt", chunks=[" ".join(TRANSCRIPTS).encode("utf-8")])),
     ]
     events = []
     for i in range(15):
         start, end = WAVES[i % 3]
         starts = _day(rng, start, end)
         event = services.violation_create(
-            actor=legal, title=fake.sentence(nb_words=5).rstrip("."), description=fake.paragraph(nb_sentences=3),
+            actor=legal, title=rng.choice(EVENT_TITLES), description=rng.choice(SUMMARIES),
             starts=starts, starts_precision="day" if i % 4 else "month",
             ends=starts + timedelta(days=rng.randint(0, 20)), place=rng.choice(places),
         )
@@ -93,7 +117,7 @@ def populate(ctx) -> None:
             victim = rng.choice(people) if people and rng.random() < 0.7 else None
             act = services.act_add(
                 actor=legal, event=event, act_type=_term(rng.choice(ACT_TYPES)), victim=victim,
-                victim_label="" if victim else "мужчина, около 25 лет", description=fake.sentence(nb_words=10),
+                victim_label="" if victim else "мужчина, около 25 лет", description=rng.choice(ACT_NOTES),
                 places=[rng.choice(places)], perpetrators=[(rng.choice(perpetrators), rng.choice(["direct", "ordered"]))],
             )
             for testimony in rng.sample(testimonies, rng.randint(1, 2)):

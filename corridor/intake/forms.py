@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from corridor.intake import conf, text
@@ -32,23 +33,25 @@ PUBLIC_URGENCY = [
 class _Text(forms.CharField):
     """A CharField whose limit and checks are `text.clean`'s (so the messages are ours)."""
 
-    def __init__(self, *args, limit: int | None = None, **kwargs) -> None:
+    def __init__(self, *args, limit: int | None = None, public: bool = False, **kwargs) -> None:
         self.limit = limit
+        self.public = public  # the applicant's forms, whose messages may mention the receipt
         kwargs.setdefault("strip", False)
         super().__init__(*args, **kwargs)
 
     def clean(self, value):
-        return text.clean(value, limit=self.limit or conf.max_text_chars(), required=self.required)
+        return text.clean(value, limit=self.limit or conf.max_text_chars(), required=self.required,
+                          public=self.public)
 
 
 class IntakeForm(forms.Form):
     what = _Text(
-        label=_("What happened?"),
+        public=True, label=_("What happened?"),
         help_text=_("In your own words; a few lines are enough. You do not have to give names or addresses."),
         widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off", "spellcheck": "false"}),
     )
     where = _Text(
-        label=_("Where are you now?"), required=False, limit=SHORT,
+        public=True, label=_("Where are you now?"), required=False, limit=SHORT,
         help_text=_("A town or region is enough."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
@@ -57,7 +60,7 @@ class IntakeForm(forms.Form):
         error_messages={"required": _("Please choose how urgent it is.")},
     )
     reach = _Text(
-        label=_("How can we reach you safely?"), required=False, limit=SHORT,
+        public=True, label=_("How can we reach you safely?"), required=False, limit=SHORT,
         help_text=_("For example Telegram, Signal or a phone number, and when it is safe to call. "
                     "If no way is safe, leave this empty: our answer will wait for you here, under your receipt."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
@@ -74,7 +77,7 @@ class ReceiptForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    text = _Text(label=_("Write to us again"), widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
+    text = _Text(public=True, label=_("Write to us again"), widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
                  help_text=_("Only we can read it."))
 
 
@@ -148,7 +151,8 @@ class NotesForm(forms.Form):
 
 class ReplyForm(forms.Form):
     text = _Text(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}),
-                 help_text=_("Sealed to the person's receipt: only they can read it, not even us afterwards."))
+                 help_text=_("Sealed to the person's receipt. The team keeps its own copy, locked with this contact's key, "
+                             "so colleagues see what was said."))
 
 
 class IdentifierForm(forms.Form):
@@ -172,7 +176,41 @@ class LinkForm(forms.Form):
 
     def __init__(self, *args, candidates=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["other"].choices = [(str(c.pk), f"{c.ref} · {c.received:%Y-%m-%d}") for c in candidates]
+        self.fields["other"].choices = [(str(c.pk), contact_choice_label(c)) for c in candidates]
+
+
+def _day(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d")
+
+
+def contact_choice_label(contact) -> str:
+    """Enough to choose the right one at 2 a.m.: danger, where from, last activity."""
+    parts = [contact.ref, str(contact.get_urgency_display())]
+    if contact.flag_detained:
+        parts.append(str(_("detained")))
+    if contact.flag_exposed:
+        parts.append(str(_("exposed")))
+    where = ""
+    if contact.data_key_id and contact.summary:
+        where = (contact.summary.get("where") or "").strip()
+    parts.append(where[:40] if where else str(_("place not given")))
+    parts.append(str(_("last activity %(day)s")) % {"day": _day(contact.last_activity)})
+    return " · ".join(parts)
+
+
+def case_choice_label(case) -> str:
+    parts = [case.code, str(case.get_stage_display()), str(_("risk %(n)s")) % {"n": case.person.risk},
+             str(case.worker) if case.worker else str(_("no case worker")),
+             str(_("last move %(day)s")) % {"day": _day(case.stage_since)}]
+    return " · ".join(parts)
+
+
+class LinkCaseForm(forms.Form):
+    case = forms.ChoiceField(label=_("Existing case"))
+
+    def __init__(self, *args, candidates=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["case"].choices = [(c.code, case_choice_label(c)) for c in candidates]
 
 
 class OpenCaseForm(forms.Form):

@@ -118,7 +118,9 @@ def thread_for_staff(contact: Contact) -> list[ThreadItem]:
     messages = contact.messages.select_related("author").prefetch_related("attachments").order_by("created")
     for m in messages:
         m.contact = contact
-        body = m.body if m.direction == Message.Direction.IN and m.sealed is None else None
+        # Inbound once opened; outbound: the team's copy (none for replies sent
+        # before copies were kept).
+        body = m.body if m.sealed is None else None
         items.append(ThreadItem(m.direction, m.created, body, m.author, list(m.attachments.all())))
     return items
 
@@ -156,9 +158,25 @@ def links_for(contact: Contact) -> list[tuple[Contact, str]]:
     return [((link.b if link.a_id == contact.pk else link.a), link.get_relation_display()) for link in links]
 
 
-def link_candidates(contact: Contact, limit: int = 200) -> list[Contact]:
-    return list(Contact.objects.filter(organisation=contact.organisation_id, erased__isnull=True)
-                .exclude(pk=contact.pk).order_by("-received")[:limit])
+PICKER_SIZE = 50
+
+
+def link_candidates(contact: Contact, limit: int = PICKER_SIZE) -> list[Contact]:
+    """Other contacts to link, most recently active first, with their keys
+    preloaded so the picker can show the place each one wrote from."""
+    rows = list(Contact.objects.filter(organisation=contact.organisation_id, erased__isnull=True)
+                .exclude(pk=contact.pk).select_related("data_key").order_by("-last_activity")[:limit])
+    preload([c.data_key for c in rows if c.data_key_id])
+    return rows
+
+
+def case_candidates(user, contact: Contact, limit: int = PICKER_SIZE) -> list:
+    """Open cases of the contact's organisation this user may see, to add the
+    contact to one: highest risk first, then the most recently moved."""
+    from corridor.cases.selectors import visible_cases
+
+    return list(visible_cases(user).filter(organisation=contact.organisation_id, closed__isnull=True)
+                .select_related("person", "worker").order_by("-person__risk", "-stage_since")[:limit])
 
 
 def shared_identifier_contacts(contact: Contact) -> list[Contact]:

@@ -21,6 +21,8 @@ MESSAGES = {
     "empty": _("Please write a few words about what happened."),
     "too_long": _("This text is too long (%(count)s characters). Please keep it under %(limit)s "
                   "characters; you can write more later with your receipt."),
+    # Staff have no receipt: their forms say only what to do now.
+    "too_long_staff": _("This text is too long (%(count)s characters). Please keep it under %(limit)s characters."),
     "binary": _("This text has characters in it that cannot be read, perhaps from a file pasted in. "
                 "Please type or paste plain text."),
     "encoding": _("Some letters could not be read: the text seems to be in the wrong encoding. "
@@ -44,7 +46,7 @@ def looks_like_mojibake(text: str) -> bool:
     return False
 
 
-def clean(value: str | None, *, limit: int, required: bool = False) -> str:
+def clean(value: str | None, *, limit: int, required: bool = False, public: bool = False) -> str:
     text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n"))
     if "\ufffd" in text:
         raise ValidationError(MESSAGES["encoding"], code="encoding")
@@ -56,7 +58,7 @@ def clean(value: str | None, *, limit: int, required: bool = False) -> str:
     if required and not text:
         raise ValidationError(MESSAGES["empty"], code="empty")
     if len(text) > limit:
-        raise ValidationError(MESSAGES["too_long"], code="too_long",
+        raise ValidationError(MESSAGES["too_long" if public else "too_long_staff"], code="too_long",
                               params={"count": f"{len(text):,}".replace(",", " "),
                                       "limit": f"{limit:,}".replace(",", " ")})
     return text

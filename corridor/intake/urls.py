@@ -17,5 +17,6 @@ urlpatterns = [
     path("<uuid:contact_id>/provocateurs/", staff.check_provocateurs, name="check_provocateurs"),
     path("<uuid:contact_id>/handled/", staff.mark_handled, name="handled"),
     path("<uuid:contact_id>/open-case/", staff.open_case, name="open_case"),
+    path("<uuid:contact_id>/add-to-case/", staff.add_to_case, name="add_to_case"),
     path("files/<uuid:attachment_id>/", staff.attachment, name="attachment"),
 ]

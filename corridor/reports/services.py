@@ -9,6 +9,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from corridor.accounts.permissions import Perm
@@ -75,7 +76,8 @@ def _superseded(organisation, start: date, end: date, *, correction: bool) -> Pu
     else:
         message = _("This period overlaps a report already published (%(start)s – %(end)s). Overlapping "
                     "reports can be compared to single out a month, so choose months that do not overlap it.")
-    raise ValidationError(message % {"start": f"{clash.start:%m.%Y}", "end": f"{clash.end:%m.%Y}"},
+    raise ValidationError(message % {"start": date_format(clash.start, "YEAR_MONTH_FORMAT"),
+                                     "end": date_format(clash.end, "YEAR_MONTH_FORMAT")},
                           code="overlap")
 
 
@@ -101,7 +103,7 @@ def publication_create(*, actor, organisation, start: date, end: date, currency:
     if missing:
         raise ValidationError(
             _("Close every month of the period first; %(month)s is still open.")
-            % {"month": f"{missing[0]:%m.%Y}"}, code="open")
+            % {"month": date_format(missing[0], "YEAR_MONTH_FORMAT")}, code="open")
     snapshot = report_preview(organisation=organisation, start=start, end=end, currency=currency,
                               policy=policy, today=today)
     digest = digest_of(snapshot)

@@ -251,6 +251,7 @@ def build(organisation, *, start: date, end: date, currency: str, policy: Policy
           today: date | None = None) -> dict:
     """The snapshot for months start..end (first days). Raises ReportError if the
     period is not yet publishable, and MissingRate if a conversion is impossible."""
+    from django.utils.formats import date_format
     from django.utils.translation import gettext as _
 
     policy = policy or Policy()
@@ -263,7 +264,8 @@ def build(organisation, *, start: date, end: date, currency: str, policy: Policy
         last = cutoff - timedelta(days=1)
         raise ReportError(
             _("Figures are published only %(days)s days after a month ends. The latest month that can be "
-              "published now is %(month)s.") % {"days": policy.delay_days, "month": f"{last:%m.%Y}"})
+              "published now is %(month)s.") % {"days": policy.delay_days,
+                                                 "month": date_format(last, "YEAR_MONTH_FORMAT")})
     finance = finance_figures(organisation, start, end, currency)
     programme = programme_figures(organisation, start, end, policy)
     private = finance.pop("private_donations")

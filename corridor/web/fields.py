@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 
 
 class IdentifierField(forms.CharField):
@@ -41,3 +43,16 @@ class KindAndValueForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("value", exc)
         return data
+
+
+def _zone_hint(text) -> str:
+    from corridor.web.templatetags.corridor_time import current_zone_label
+
+    hint = _("Your time: %(zone)s.") % {"zone": current_zone_label()}
+    return f"{text} {hint}" if text else hint
+
+
+def in_your_zone(text=""):
+    """Help text for a typed time that names the zone it is read in, computed when
+    the form is shown (the reader's zone, not the server's)."""
+    return lazy(_zone_hint, str)(text)

@@ -77,7 +77,10 @@ class SealedMiddleware:
         if isinstance(exception, CeilingTripped):
             _record_ceiling(request)
         if isinstance(exception, (Sealed, KeydUnavailable, CeilingTripped)):
-            return render(request, "web/sealed.html", {"unavailable": isinstance(exception, KeydUnavailable)},
+            user = getattr(request, "user", None)
+            staff = request.path.startswith("/staff/") and bool(user is not None and user.is_authenticated)
+            return render(request, "web/sealed.html", {"unavailable": isinstance(exception, KeydUnavailable),
+                                                       "base_template": "web/staff_base.html" if staff else ""},
                           status=503)
         return None
 

@@ -12,6 +12,12 @@ from corridor.cases.models.cases import Case
 from corridor.crypto.fields import EncryptedField
 
 
+class CountryQuerySet(models.QuerySet):
+    def by_name(self) -> CountryQuerySet:
+        """Alphabetical in the reader's language: "Австрия, Бельгия…" in Russian."""
+        return self.order_by("name_ru" if translation.get_language() == "ru" else "name_en", "code")
+
+
 class Country(models.Model):
     """Reference data shared by the whole installation (seeded by a migration)."""
 
@@ -19,6 +25,8 @@ class Country(models.Model):
     name_en = models.CharField(max_length=80)
     name_ru = models.CharField(max_length=80)
     eu = models.BooleanField(default=False)
+
+    objects = CountryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name_en"]

@@ -31,7 +31,7 @@ def country_board(user, *, programme: str = "") -> dict:
             visa_granted.add(country)
     contacts = dict(Embassy.objects.filter(organisation_id=user.organisation_id).values("country_id")
                     .annotate(last=Max("last_contact")).values_list("country_id", "last"))
-    countries = Country.objects.filter(pk__in=set(stats) | set(contacts))
+    countries = Country.objects.filter(pk__in=set(stats) | set(contacts)).by_name()
     rows = []
     for country in countries:
         row = stats.get(country.pk) or {"total": 0, "pending": 0, "granted": 0, "refused": 0, "withdrawn": 0,

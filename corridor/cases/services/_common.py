@@ -49,6 +49,13 @@ def claim_version(model, obj, expected_version: int | None) -> None:
     obj.version = expected + 1
 
 
+def when_label(moment: datetime) -> str:
+    """A moment as the reader sees it on pages: local time and the zone's label."""
+    from corridor.web.templatetags.corridor_time import when
+
+    return when(moment)
+
+
 def check_when(when: datetime | None, *, not_before: datetime | None = None, field: str = "at") -> datetime:
     """A moment of something that already happened: not in the future, not before
     the last recorded step."""
@@ -60,7 +67,7 @@ def check_when(when: datetime | None, *, not_before: datetime | None = None, fie
         raise ValidationError({field: _("This date is in the future.")})
     if not_before is not None and when < not_before:
         raise ValidationError({field: _("This date is before the previous step (%(date)s). Dates must be in order.")
-                               % {"date": timezone.localtime(not_before).strftime("%Y-%m-%d %H:%M")}})
+                               % {"date": when_label(not_before)}})
     return when
 
 

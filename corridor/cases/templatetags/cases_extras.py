@@ -31,3 +31,19 @@ def width_class(value, total) -> str:
 @register.filter
 def get(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def stage_label(value: str) -> str:
+    """A stored stage code ("leaving_region") as words, in the reader's language."""
+    from corridor.cases.models import Stage
+
+    return str(Stage(value).label) if value in Stage.values else (value or "")
+
+
+@register.filter
+def gender_label(value: str) -> str:
+    """A stored gender identity code ("man") as words; free text stays as typed."""
+    from corridor.cases.models.people import Gender
+
+    return str(Gender(value).label) if value in Gender.values else (value or "")

@@ -99,7 +99,7 @@ def render_case(request: HttpRequest, case, *, bound: dict | None = None, status
     forms = detail_forms(case, request.user)
     forms.update(bound or {})
     context["forms"] = forms
-    context["countries"] = Country.objects.all()
+    context["countries"] = Country.objects.by_name()
     if bound and getattr(case, "access_via", None):
         # The page shows the case again after a failed write: that is a reading too.
         case_viewed(actor=request.user, case=case, via=case.access_via)

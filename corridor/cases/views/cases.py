@@ -34,7 +34,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "filters": filters, "page": page, "rows": rows, "can_list": can_list,
         "stages": Stage.choices, "is_coordinator": request.user.can(Perm.CASE_VIEW_ALL),
         "workers": workers_for(request.user) if request.user.can(Perm.CASE_VIEW_ALL) else [],
-        "countries": Country.objects.all() if can_list else [],
+        "countries": Country.objects.by_name() if can_list else [],
         "query": _query_without_page(request),
     }
     if request.headers.get("HX-Request") and can_list:

@@ -172,3 +172,18 @@ def test_init_refuses_a_short_passphrase_and_creates_nothing(tmp_path):
                       "--admin-password-file", str(pw))
     assert result.returncode != 0
     assert not (var / "keystore.json").exists()
+
+
+def test_init_sets_the_organisations_time_zone_and_refuses_an_unknown_one(tmp_path):
+    pw = tmp_path / "pw"
+    pw.write_text(PASSPHRASE)
+    admin = tmp_path / "admin"
+    admin.write_text("administrator password 12")
+    bad = corridor(tmp_path / "bad", "init", "--org", "O", "--admin", "ada", "--time-zone", "Moscow",
+                   "--passphrase-file", str(pw), "--admin-password-file", str(admin))
+    assert bad.returncode != 0 and "Unknown time zone" in bad.stderr
+    assert not (tmp_path / "bad" / "keystore.json").exists()
+    good = corridor(tmp_path / "var", "init", "--org", "O", "--slug", "o", "--admin", "ada",
+                    "--time-zone", "Europe/Berlin", "--passphrase-file", str(pw), "--admin-password-file", str(admin))
+    assert good.returncode == 0, good.stderr
+    assert "time zone Europe/Berlin" in good.stdout

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -74,6 +75,11 @@ def _file_upload(request: HttpRequest, handler: EvidenceUploadHandler | None) ->
         if f:
             handler.claimed = True
             messages.success(request, _("File %(code)s received. SHA-256: %(sha)s") % {"code": f.code, "sha": f.sha256})
+            if request.headers.get("HX-Request") == "true":
+                # Sent by htmx (with the progress bar): let the browser go to the page itself.
+                response = HttpResponse(status=200)
+                response["HX-Redirect"] = reverse("evidence:file_detail", kwargs={"pk": f.pk})
+                return response
             return redirect("evidence:file_detail", pk=f.pk)
     return page(request, "file_upload.html", context, status=400)
 

@@ -17,6 +17,7 @@ from corridor.intake.services.public import (  # noqa: F401
 from corridor.intake.services.triage import (  # noqa: F401
     attachment_read,
     contact_add_identifier,
+    contact_add_to_case,
     contact_check_provocateurs,
     contact_record,
     contact_set_flags,

@@ -280,8 +280,9 @@ def contacts_link(*, actor, contact: Contact, other: Contact, relation: str) -> 
 
 
 def reply_send(*, actor, contact: Contact, text: str) -> Message:
-    """Seal a reply to the person's receipt key. We keep no readable copy: once
-    sent, only the receipt opens it (see docs/intake.md)."""
+    """Seal a reply to the person's receipt key, and keep the team's copy under the
+    contact's data key, so a colleague taking over sees what was said and promised
+    (see docs/intake.md). Erasing the contact destroys that key and the copy."""
     receipt = getattr(contact, "receipt", None)
     if receipt is None or contact.erased:
         raise ValidationError(_("This person has no receipt (or it expired): reach them by the way they "
@@ -289,6 +290,8 @@ def reply_send(*, actor, contact: Contact, text: str) -> Message:
     message = Message(contact=contact, direction=Message.Direction.OUT, author=actor)
     message.reply = sealing.seal_reply(bytes(receipt.reply_public_key), contact_id=contact.pk,
                                        message_id=message.pk, payload={"text": text})
+    if contact.data_key_id is not None:
+        message.body = {"text": text}
     with transaction.atomic():
         message.save(force_insert=True)
         Contact.objects.filter(pk=contact.pk).update(awaiting_reply=False, last_activity=timezone.now())
@@ -303,12 +306,49 @@ def contact_mark_handled(*, actor, contact: Contact) -> None:
                handled=True)
 
 
+def contact_add_to_case(*, actor, contact: Contact, case):
+    """Accept a contact into a case that already exists: the same person writing
+    again, or a relative joining a household's case. The contact's identifiers are
+    copied under the person's key, as when a case is opened from a contact."""
+    from corridor.cases.models import Case
+
+    if not actor.can(Perm.TRIAGE_DECIDE):
+        raise PermissionDenied
+    _require_key(contact)
+    if case.organisation_id != contact.organisation_id:
+        raise ValidationError(_("Choose a case of your organisation."), code="case")
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().get(pk=contact.pk)
+        if locked.case_id:
+            raise ValidationError(_("This contact already belongs to a case."), code="case")
+        case = Case.objects.select_related("person__data_key").get(pk=case.pk)
+        if case.closed is not None:
+            raise ValidationError(_("This case is closed; open a new one instead."), code="case")
+        before = locked.status
+        change = StatusChange(contact=contact, from_status=before, to_status=Status.ACCEPTED, actor=actor)
+        change.reason = ""
+        change.save(force_insert=True)
+        contact.status = Status.ACCEPTED
+        contact.case = case
+        contact.awaiting_reply = False
+        contact.last_activity = timezone.now()
+        contact.save(update_fields=["status", "case", "awaiting_reply", "last_activity"])
+        _copy_identifiers(actor, contact, case.person)
+        record(IntakeEvent.CONTACT_ADDED_TO_CASE, actor=actor, organisation=contact.organisation, obj=contact,
+               case=case.code, from_status=before)
+    return case
+
+
 def _copy_identifiers(actor, contact: Contact, person) -> None:
     """The person's identifiers move under the person's own key: the contact's key
     may be destroyed one day, the person's record must still be matched."""
     from corridor.exposure.models import Identifier
 
+    known = set(Identifier.objects.filter(person=person).values_list("index", flat=True))
     for ident in Identifier.objects.filter(contact=contact).select_related("data_key"):
+        if ident.index in known:
+            continue
+        known.add(ident.index)
         copy = Identifier(organisation=ident.organisation, kind=ident.kind, index=ident.index,
                           data_key=person.data_key, person=person)
         copy.value = ident.value

@@ -28,11 +28,13 @@ from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from corridor.accounts.timezones import zone_name_for_organisation
 from corridor.intake import conf, receipts, sealing
 from corridor.intake.forms import PUBLIC_URGENCY, FollowUpForm, IntakeForm, ReceiptForm
 from corridor.intake.selectors import public_organisation, thread_for_receipt
@@ -288,11 +290,15 @@ def _thread(request, opened, form, *, receipt: str, sent: bool = False, problem:
             status: int = 200):
     """The conversation; the receipt rides in a hidden field of this no-store page,
     since there is no session to remember it."""
-    return _page(request, "intake/thread.html", {
-        "items": thread_for_receipt(opened), "form": form, "sent": sent, "problem": problem,
-        "expires": receipt_expires(opened.receipt), "keep_page": True, "receipt": receipt,
-        "token": _new_token(opened.receipt.contact.organisation),
-    }, status=status)
+    # The person reads our answers in the organisation's zone (Moscow time for
+    # someone in Grozny), labelled; their own zone is never asked for or stored.
+    organisation = opened.receipt.contact.organisation
+    with timezone.override(zone_name_for_organisation(organisation)):
+        return _page(request, "intake/thread.html", {
+            "items": thread_for_receipt(opened), "form": form, "sent": sent, "problem": problem,
+            "expires": receipt_expires(opened.receipt), "keep_page": True, "receipt": receipt,
+            "token": _new_token(organisation),
+        }, status=status)
 
 
 @login_not_required

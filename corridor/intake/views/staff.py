@@ -17,6 +17,7 @@ from corridor.intake import filetypes, selectors, services
 from corridor.intake.forms import (
     FlagsForm,
     IdentifierForm,
+    LinkCaseForm,
     LinkForm,
     NotesForm,
     OpenCaseForm,
@@ -122,6 +123,9 @@ def _detail_context(request, contact: Contact, **forms) -> dict:
         "case_form": forms.get("case_form") or (OpenCaseForm(workers=workers, needs_override=vetting["needs_override"])
                                                 if can_decide else None),
         "vetting_state": vetting,
+        "add_to_case_form": forms.get("add_to_case_form") or (
+            LinkCaseForm(candidates=selectors.case_candidates(request.user, contact))
+            if can_decide and not contact.case_id else None),
     }
 
 
@@ -263,6 +267,26 @@ def open_case(request: HttpRequest, contact_id) -> HttpResponse:
             messages.success(request, _("Case %(code)s is open.") % {"code": case.code})
             return redirect("intake:contact", contact.pk)
     return render(request, "intake/contact.html", _detail_context(request, contact, case_form=form), status=400)
+
+
+@require_POST
+@require_perm(Perm.TRIAGE_DECIDE)
+def add_to_case(request: HttpRequest, contact_id) -> HttpResponse:
+    from corridor.cases.selectors import get_case_for_user
+
+    contact = selectors.get_contact_for_user(request.user, contact_id, decide=True)
+    form = LinkCaseForm(request.POST, candidates=selectors.case_candidates(request.user, contact))
+    if form.is_valid():
+        case = get_case_for_user(request.user, form.cleaned_data["case"], audit=False)
+        try:
+            services.contact_add_to_case(actor=request.user, contact=contact, case=case)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The contact is now part of case %(code)s.") % {"code": case.code})
+            return redirect("intake:contact", contact.pk)
+    return render(request, "intake/contact.html", _detail_context(request, contact, add_to_case_form=form),
+                  status=400)
 
 
 @require_GET

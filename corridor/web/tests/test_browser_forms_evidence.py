@@ -107,3 +107,66 @@ def test_an_export_is_asked_for_approved_refused_and_rebuilt(forms, cast, world,
     coordinator.goto(f"/staff/evidence/exports/{first.pk}/")
     submit(coordinator, f"/staff/evidence/exports/{first.pk}/rebuild/")
     assert Bundle.objects.get(pk=first.pk).status == "ready"
+
+
+def _large_pdf(tmp_path, megabytes: int):
+    path = tmp_path / "protocol.pdf"
+    with path.open("wb") as out:
+        out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        chunk = b"% padding of a scanned protocol\n" * 32768
+        for _ in range(megabytes):
+            out.write(chunk[: 1 << 20])
+        out.write(b"\n%%EOF\n")
+    return path
+
+
+@submits("evidence:file_upload")
+def test_a_large_file_shows_its_progress_as_it_goes_up(forms, cast, tmp_path, screenshot):
+    """htmx sends the form and reports the upload's progress into the bar; the
+    file's page opens by itself once it has arrived."""
+    big = _large_pdf(tmp_path, 24)
+    page = forms(user=cast.legal)
+    page.goto("/staff/evidence/files/upload/")
+    assert page.locator("[data-upload-progress]").is_hidden()
+    seen: list[float] = []
+    page.expose_function("recordProgress", lambda value: seen.append(value))
+    page.evaluate("""() => document.addEventListener('htmx:xhr:progress', () =>
+        window.recordProgress(document.querySelector('[data-upload-progress] progress').value))""")
+    page.set_input_files("#id_file", str(big))
+    page.fill("#id_description", "протокол задержания")
+    with page.expect_navigation(url="**/staff/evidence/files/*/", timeout=60_000):
+        page.click("main form[data-upload] button[type=submit]")
+    stored = EvidenceFile.objects.get()
+    assert stored.size == big.stat().st_size
+    assert seen and max(seen) == 100
+    assert stored.code in text(page)
+
+
+@submits("evidence:file_upload")
+def test_without_javascript_the_upload_still_works_and_says_to_wait(forms, cast, tmp_path):
+    big = _large_pdf(tmp_path, 4)
+    page = forms(user=cast.legal, javascript=False)
+    page.goto("/staff/evidence/files/upload/")
+    assert "Keep this page open" in text(page) or "Не закрывайте эту страницу" in text(page)
+    assert page.locator("[data-upload-progress]").is_hidden()
+    page.set_input_files("#id_file", str(big))
+    with page.expect_navigation(url="**/staff/evidence/files/*/"):
+        page.click("main form[data-upload] button[type=submit]")
+    assert EvidenceFile.objects.get().size == big.stat().st_size
+
+
+@submits("evidence:file_upload")
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_refused_file_shows_the_reason_in_the_form(forms, cast, tmp_path, javascript):
+    fake = tmp_path / "photo.jpg"
+    fake.write_bytes(b"<html><script>alert(1)</script></html>")
+    page = forms(user=cast.legal, javascript=javascript)
+    page.goto("/staff/evidence/files/upload/")
+    page.set_input_files("#id_file", str(fake))
+    page.click("main form[data-upload] button[type=submit]")
+    page.wait_for_selector("#upload-panel .alert")
+    assert not EvidenceFile.objects.exists()
+    assert page.locator("main form[data-upload] button[type=submit]").is_enabled()
+
+
+test_a_refused_file_shows_the_reason_in_the_form.may_refuse = ("evidence:file_upload",)

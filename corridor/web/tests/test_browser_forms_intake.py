@@ -61,7 +61,31 @@ def test_an_operator_replies_to_a_web_contact_and_marks_another_handled(forms, c
     op.goto(url)
     submit(op, f"{url}reply/", {"text": "Мы получили ваше сообщение и напишем сегодня."})
     assert first.messages.filter(direction="out").count() == 1
+    # A colleague taking over reads what was said.
+    colleague = forms(user=cast.coordinator)
+    colleague.goto(url)
+    assert "Мы получили ваше сообщение и напишем сегодня." in text(colleague)
     url = f"/staff/intake/{second.pk}/"
     op.goto(url)
     submit(op, f"{url}handled/")
     assert not Contact.objects.get(pk=second.pk).awaiting_reply
+
+
+@submits("intake:add_to_case")
+def test_a_coordinator_adds_a_new_call_to_the_case_of_someone_we_already_help(forms, cast, screenshot):
+    from corridor.cases import services as cases
+    from corridor.intake.services import contact_record
+
+    person = cases.person_create(actor="system:test", organisation=cast.org, identity={"name_cyrillic": "Ислам"},
+                                 risk=4)
+    case = cases.case_open(actor="system:test", person=person, worker=cast.alice)
+    contact = contact_record(actor=cast.operator, organisation=cast.org, channel="phone", what="Ислам звонил снова",
+                             where="Гудермес", urgency=3, identifiers=[("phone", "+7 928 765-43-21")])
+    page = forms(user=cast.coordinator)
+    page.goto(f"/staff/intake/{contact.pk}/")
+    option = page.locator("#add-to-case select[name=case] option").first.inner_text()
+    assert case.code in option and "риск 4" in option
+    screenshot(page, "forms-intake-add-to-case")
+    submit(page, f"/staff/intake/{contact.pk}/add-to-case/", {"case": case.code})
+    assert Contact.objects.get(pk=contact.pk).case_id == case.pk
+    assert case.code in text(page)

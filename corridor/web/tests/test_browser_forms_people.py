@@ -128,3 +128,21 @@ def test_an_administrator_acknowledges_an_audit_alert(forms, cast):
     alert.refresh_from_db()
     assert alert.acknowledged and alert.acknowledgement == "the witness restored an old copy"
     assert "witness w1 refused" not in text(page)
+
+
+@submits("accounts:organisation_time_zone", "accounts:own_time_zone")
+def test_an_administrator_sets_the_zone_and_a_worker_in_berlin_chooses_her_own(forms, cast):
+    from corridor.accounts.models import Organisation, User
+
+    page = forms(user=cast.admin)
+    page.goto("/staff/users/")
+    submit(page, "/staff/users/time-zone/", {"time_zone": "Europe/Moscow"})
+    assert Organisation.objects.get(pk=cast.org.pk).time_zone == "Europe/Moscow"
+    assert "MSK" in page.inner_text("header")
+
+    worker = forms(user=cast.alice)
+    worker.goto("/staff/security/")
+    submit(worker, "/staff/security/time-zone/", {"time_zone": "Europe/Berlin"})
+    assert User.objects.get(pk=cast.alice.pk).time_zone == "Europe/Berlin"
+    header = worker.inner_text("header")
+    assert "Europe/Berlin" in header and ("CET" in header or "CEST" in header)

@@ -14,6 +14,7 @@ from corridor.accounts import services
 from corridor.accounts.management.commands._enrol import enrolment_text
 from corridor.accounts.models import Organisation
 from corridor.accounts.permissions import Role
+from corridor.accounts.timezones import DEFAULT_ZONE, is_zone
 from corridor.audit.events import CoreEvent
 from corridor.audit.services import record, signed_head_reset
 from corridor.crypto.agent_session import agent_for_command
@@ -39,10 +40,15 @@ class Command(BaseCommand):
         parser.add_argument("--passphrase-file", help="Read the root passphrase from this file.")
         parser.add_argument("--shamir", metavar="K-of-N",
                             help="Split the root key into N shares of which K unseal, e.g. 3-of-5.")
+        parser.add_argument("--time-zone", default=DEFAULT_ZONE,
+                            help=f"The organisation's time zone, e.g. Europe/Berlin (default {DEFAULT_ZONE}). "
+                                 "Pages show times in it; each person may choose their own.")
         parser.add_argument("--log-origin", default=settings.CORRIDOR_LOG_ORIGIN,
                             help="Name of this audit log in signed checkpoints.")
 
     def handle(self, *args, **o):
+        if not is_zone(o["time_zone"]):
+            raise CommandError(f"Unknown time zone {o['time_zone']!r}; use a name such as Europe/Moscow.")
         call_command("migrate", verbosity=0)
         keystore = Path(settings.CORRIDOR_KEYSTORE)
         passphrase = Path(o["passphrase_file"]).read_text(encoding="utf-8").strip() if o["passphrase_file"] else None
@@ -65,7 +71,7 @@ class Command(BaseCommand):
                     if Organisation.objects.filter(slug=o["slug"] or "-").exists():
                         raise CommandError(f"An organisation {o['slug']!r} already exists.")
                     org = services.organisation_create(actor="system:init", name=o["org"], slug=o["slug"],
-                                                       code_prefix=o["prefix"])
+                                                       code_prefix=o["prefix"], time_zone=o["time_zone"])
                     user, device = services.user_create(actor="system:init", organisation=org,
                                                         username=o["admin"], role=Role.ADMIN, password=password)
                 if shares or self._passphrase_from_new:
@@ -77,7 +83,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        self.stdout.write(self.style.SUCCESS(f"Organisation {org.name} ({org.slug}) created with administrator {user.username}."))
+        self.stdout.write(self.style.SUCCESS(f"Organisation {org.name} ({org.slug}, time zone {org.time_zone}) created with administrator {user.username}."))
         self.stdout.write(enrolment_text(device))
         self.stdout.write("Next: `corridor serve`, then `corridor unseal`.")
 

@@ -22,8 +22,8 @@ from corridor.keyd.keystore import create_keystore
 from corridor.web.demo import DEMO_ORDER, DemoContext
 
 ORGANISATIONS = [
-    {"name": "Демо: Северный коридор", "slug": "north", "prefix": "K"},
-    {"name": "Demo: Partner Shelter Network", "slug": "partner", "prefix": "P"},
+    {"name": "Демо: Северный коридор", "slug": "north", "prefix": "K", "time_zone": "Europe/Moscow"},
+    {"name": "Demo: Partner Shelter Network", "slug": "partner", "prefix": "P", "time_zone": "Europe/Berlin"},
 ]
 # Two of some roles, so two-person rules (export approval, expense approval) can be tried.
 ROLES = [Role.OPERATOR, Role.CASE_WORKER, Role.CASE_WORKER, Role.COORDINATOR, Role.COORDINATOR,
@@ -76,7 +76,7 @@ class Command(BaseCommand):
                 signed_head_reset(actor="system:demo", reason="new installation", new_installation=True)
             for spec in ORGANISATIONS:
                 org = services.organisation_create(actor="system:demo", name=spec["name"], slug=spec["slug"],
-                                                   code_prefix=spec["prefix"])
+                                                   code_prefix=spec["prefix"], time_zone=spec["time_zone"])
                 ctx.organisations.append(org)
                 ctx.staff[org.slug] = {}
                 counts: dict[str, int] = {}

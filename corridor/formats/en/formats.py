@@ -1,0 +1,6 @@
+"""English dates without the US/UK ambiguity of "12/02/2026": "2 Dec 2026", and
+months by name as the reports write them ("September 2025 – August 2026", Django's
+YEAR_MONTH_FORMAT). Staff tables keep ISO dates ("2026-12-02")."""
+
+DATE_FORMAT = "j F Y"
+SHORT_DATE_FORMAT = "j M Y"

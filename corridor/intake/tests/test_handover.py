@@ -1,0 +1,154 @@
+"""Handover: what a colleague needs to take over a contact at 2 a.m.
+
+- the team's copy of every reply, under the contact's data key (what was promised);
+- adding a contact to a case that already exists;
+- pickers that show danger, place and last activity, not just "W-0012 · date".
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from corridor.audit.models import AuditEntry
+from corridor.cases import services as cases
+from corridor.crypto.errors import DecryptionError
+from corridor.exposure.models import Identifier
+from corridor.intake.events import IntakeEvent
+from corridor.intake.forms import case_choice_label, contact_choice_label
+from corridor.intake.models import Contact, Message, StatusChange
+from corridor.intake.services import contact_add_to_case, contact_record, messages_open, reply_send
+from corridor.intake.services.housekeeping import contact_erase
+from corridor.intake.tests.conftest import receipt_from, submit
+
+pytestmark = pytest.mark.django_db
+
+PROMISE = "Завтра в 10:00 вас встретят у вокзала, водитель Руслан."
+
+
+@pytest.fixture
+def replied(cast, public):
+    receipt_from(submit(public, what="Ищут после задержания друга", where="Грозный"))
+    messages_open(actor=cast.operator, organisation=cast.org)
+    return Contact.objects.select_related("data_key").get()
+
+
+def test_a_colleague_reads_what_was_promised(cast, staff_client, replied):
+    response = staff_client(cast.operator).post(f"/staff/intake/{replied.pk}/reply/", {"text": PROMISE})
+    assert response.status_code == 302
+    page = staff_client(cast.coordinator).get(f"/staff/intake/{replied.pk}/").content.decode()
+    assert PROMISE in page
+    raw = Message.objects.filter(direction="out").values_list("body", flat=True).get()
+    assert "Руслан".encode() not in bytes(raw) and b"10:00" not in bytes(raw)
+
+
+def test_the_copy_is_bound_to_its_message_and_does_not_open_elsewhere(cast, public, replied):
+    """With write access to the database, move the copy's ciphertext to another
+    reply of another contact: the associated data (table, column, row) refuses it."""
+    receipt_from(submit(public, what="Второе обращение"))
+    messages_open(actor=cast.operator, organisation=cast.org)
+    other = Contact.objects.exclude(pk=replied.pk).select_related("data_key").get()
+    mine = reply_send(actor=cast.operator, contact=replied, text=PROMISE)
+    theirs = reply_send(actor=cast.operator, contact=other, text="другое")
+    raw = Message.objects.filter(pk=mine.pk).values_list("body", flat=True).get()
+    Message.objects.filter(pk=theirs.pk).update(body=raw)
+    moved = Message.objects.select_related("contact__data_key").get(pk=theirs.pk)
+    with pytest.raises(DecryptionError):
+        moved.body  # noqa: B018
+    # Nor on another reply of the same contact.
+    again = reply_send(actor=cast.operator, contact=replied, text="ещё")
+    Message.objects.filter(pk=again.pk).update(body=raw)
+    with pytest.raises(DecryptionError):
+        Message.objects.select_related("contact__data_key").get(pk=again.pk).body  # noqa: B018
+
+
+def test_erasing_the_contact_erases_the_copy(cast, replied):
+    reply_send(actor=cast.operator, contact=replied, text=PROMISE)
+    contact_erase(actor="system:test", contact=replied)
+    assert Message.objects.get(direction="out").body is None
+
+
+def test_other_organisations_never_see_the_copy(cast, staff_client, replied):
+    reply_send(actor=cast.operator, contact=replied, text=PROMISE)
+    response = staff_client(cast.partner_coordinator).get(f"/staff/intake/{replied.pk}/")
+    assert response.status_code == 404 and PROMISE not in response.content.decode()
+
+
+@pytest.fixture
+def existing_case(cast):
+    person = cases.person_create(actor="system:test", organisation=cast.org, identity={"name_cyrillic": "Ислам"},
+                                 phone="+79281234567", risk=3)
+    return cases.case_open(actor="system:test", person=person, worker=cast.alice)
+
+
+def _called_again(cast):
+    return contact_record(actor=cast.operator, organisation=cast.org, channel="phone", what="Снова звонил Ислам",
+                          urgency=3, flags=[], identifiers=[("phone", "8 928 123-45-67"), ("handle", "@islam_new")])
+
+
+def test_a_coordinator_adds_a_contact_to_an_existing_case(cast, staff_client, existing_case):
+    contact = _called_again(cast)
+    client = staff_client(cast.coordinator)
+    page = client.get(f"/staff/intake/{contact.pk}/").content.decode()
+    assert existing_case.code in page and "риск 3" in page
+    response = client.post(f"/staff/intake/{contact.pk}/add-to-case/", {"case": existing_case.code})
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.case_id == existing_case.pk and contact.status == "accepted"
+    assert StatusChange.objects.filter(contact=contact, to_status="accepted").exists()
+    # The new handle joins the person's record; the phone they already had is not doubled.
+    kinds = sorted(Identifier.objects.filter(person=existing_case.person).values_list("kind", flat=True))
+    assert kinds.count("handle") == 1
+    assert Identifier.objects.filter(person=existing_case.person).count() == len(
+        set(Identifier.objects.filter(person=existing_case.person).values_list("index", flat=True)))
+    entry = AuditEntry.objects.get(code=IntakeEvent.CONTACT_ADDED_TO_CASE)
+    assert entry.data["case"] == existing_case.code
+
+
+@pytest.mark.parametrize("who", ["operator", "alice", "partner_coordinator"])
+def test_only_the_organisations_coordinators_add_a_contact_to_a_case(cast, staff_client, existing_case, who):
+    contact = _called_again(cast)
+    response = staff_client(getattr(cast, who)).post(f"/staff/intake/{contact.pk}/add-to-case/",
+                                                     {"case": existing_case.code})
+    assert response.status_code == 404
+    assert Contact.objects.get(pk=contact.pk).case_id is None
+
+
+def test_a_case_of_another_organisation_or_a_closed_one_is_refused(cast, staff_client, existing_case):
+    contact = _called_again(cast)
+    theirs = cases.case_open(actor="system:test", person=cases.person_create(
+        actor="system:test", organisation=cast.other_org, identity={"name_cyrillic": "Чужой"}))
+    client = staff_client(cast.coordinator)
+    assert client.post(f"/staff/intake/{contact.pk}/add-to-case/", {"case": theirs.code}).status_code == 400
+    with pytest.raises(ValidationError):
+        contact_add_to_case(actor=cast.coordinator, contact=contact, case=theirs)
+    existing_case.__class__.objects.filter(pk=existing_case.pk).update(closed=timezone.now())
+    assert client.post(f"/staff/intake/{contact.pk}/add-to-case/", {"case": existing_case.code}).status_code == 400
+    with pytest.raises(ValidationError):
+        contact_add_to_case(actor=cast.coordinator, contact=contact, case=existing_case)
+    with pytest.raises(PermissionDenied):
+        contact_add_to_case(actor=cast.operator, contact=contact, case=existing_case)
+    assert Contact.objects.get(pk=contact.pk).case_id is None
+
+
+def test_a_contact_joins_only_one_case_even_when_two_coordinators_click(cast, existing_case):
+    contact = _called_again(cast)
+    second = cases.case_open(actor="system:test", person=cases.person_create(
+        actor="system:test", organisation=cast.org, identity={"name_cyrillic": "Другой"}))
+    contact_add_to_case(actor=cast.coordinator, contact=contact, case=existing_case)
+    stale = Contact.objects.select_related("data_key").get(pk=contact.pk)
+    stale.case_id = None  # the second coordinator loaded the page before the first saved
+    with pytest.raises(ValidationError):
+        contact_add_to_case(actor=cast.coordinator2, contact=stale, case=second)
+    assert Contact.objects.get(pk=contact.pk).case_id == existing_case.pk
+
+
+def test_pickers_show_danger_place_and_last_activity(cast, replied, existing_case):
+    Contact.objects.filter(pk=replied.pk).update(urgency=3, flag_detained=True)
+    contact = Contact.objects.select_related("data_key").get(pk=replied.pk)
+    label = contact_choice_label(contact)
+    assert contact.ref in label and "В опасности сейчас" in label and "задержан(а)" in label
+    assert "Грозный" in label and timezone.localtime(contact.last_activity).strftime("%Y-%m-%d") in label
+    case_label = case_choice_label(existing_case)
+    assert existing_case.code in case_label and "риск 3" in case_label and str(cast.alice) in case_label
