@@ -111,3 +111,7 @@ class LoginThrottle(models.Model):
     locks = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True)
     updated = models.DateTimeField(default=timezone.now)
+
+
+# Models kept in their own modules (imported here so Django registers them).
+from corridor.accounts.totp_store import TOTPSeed  # noqa: E402,F401

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from corridor.accounts import services
+from corridor.accounts import services, totp_store
 from corridor.accounts.forms import (
     CodeForm,
     LoginForm,
@@ -125,8 +125,8 @@ def code_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, GENERIC_FAILURE)
     context = {"form": form, "enrol": not device.confirmed}
     if not device.confirmed:
-        context["qr"] = _qr_svg(device.config_url)
-        context["secret"] = base64.b32encode(device.bin_key).decode()
+        context["qr"] = _qr_svg(totp_store.config_url(device))
+        context["secret"] = totp_store.secret_b32(device)
     return render(request, "accounts/code.html", context)
 
 
