@@ -45,3 +45,18 @@ class PasswordChangeForm(forms.Form):
     current = forms.CharField(label=_("Current password"), strip=False, widget=forms.PasswordInput)
     new = forms.CharField(label=_("New password"), strip=False, widget=forms.PasswordInput,
                           help_text=_("At least 12 characters."))
+
+
+class DuressForm(forms.Form):
+    current = forms.CharField(label=_("Current password"), strip=False, widget=forms.PasswordInput(
+        attrs={"autocomplete": "current-password"}))
+    passphrase = forms.CharField(label=_("Duress passphrase"), strip=False, max_length=512, widget=forms.PasswordInput(
+        attrs={"autocomplete": "new-password"}), help_text=_("At least 12 characters, different from your password."))
+    repeat = forms.CharField(label=_("Duress passphrase again"), strip=False, max_length=512,
+                             widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("passphrase") and data.get("repeat") != data.get("passphrase"):
+            self.add_error("repeat", _("The two entries differ."))
+        return data

@@ -264,13 +264,15 @@ def login_failed(username: str, user: User | None) -> bool:
     return locked
 
 
-def login_succeeded(username: str, user: User) -> None:
+def login_succeeded(username: str, user: User, *, audit: bool = True) -> None:
+    """`audit=False` for a duress sign-in, which has its own entry (DURESS_SIGN_IN)."""
     with transaction.atomic():
         LoginThrottle.objects.filter(key=_throttle_key(username)).delete()
-        record(CoreEvent.LOGIN_SUCCEEDED, actor=user, obj=user)
+        if audit:
+            record(CoreEvent.LOGIN_SUCCEEDED, actor=user, obj=user)
 
 
-def login_with_both(username: str, password: str, code: str) -> tuple[User, TOTPDevice] | None:
+def login_with_both(username: str, password: str, code: str) -> tuple[User, TOTPDevice, bool] | None:
     """Password and code in one attempt (required while the name is locked). The code
     is checked first, and only a right code earns the Argon2 password check, so a
     flood of guesses costs little; a right code is spent even if the password is
@@ -281,4 +283,7 @@ def login_with_both(username: str, password: str, code: str) -> tuple[User, TOTP
     t = totp_match(device, code) if device is not None else None
     if t is None or not totp_consume(device, t):
         return None
-    return (user, device) if user.check_password(password) else None
+    from corridor.accounts.duress import password_kind
+
+    kind = password_kind(user, password)  # the password and the duress passphrase, both checked
+    return (user, device, kind == "duress") if kind else None

@@ -7,7 +7,7 @@ import time
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from corridor.accounts import services, totp_store
+from corridor.accounts import duress, services, totp_store
 from corridor.accounts.forms import (
     CodeForm,
+    DuressForm,
     LoginForm,
     PasswordChangeForm,
     UserCreateForm,
@@ -43,6 +44,7 @@ BOTH_NEEDED = gettext_lazy(
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
+@duress.padded
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     show_code = False
@@ -52,7 +54,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if code:
             both = services.login_with_both(username, password, code)
             if both is not None:
-                return _complete_login(request, *both, username)
+                user, device, under_duress = both
+                return _complete_login(request, user, device, username, under_duress=under_duress)
             services.login_failed(username, services.user_by_username(username))
             form.add_error(None, GENERIC_FAILURE)
             show_code = services.login_locked(username)
@@ -60,7 +63,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, BOTH_NEEDED)
             show_code = True
         else:
-            user = authenticate(request, username=username, password=password)
+            # Both the password and the duress passphrase are checked, every time.
+            user, under_duress = duress.check_sign_in(username, password)
             if user is None:
                 services.login_failed(username, services.user_by_username(username))
                 form.add_error(None, GENERIC_FAILURE)
@@ -70,21 +74,32 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 request.session["pending_uid"] = str(user.pk)
                 request.session["pending_name"] = username
                 request.session["pending_at"] = time.time()
+                request.session[duress.PENDING_FLAG] = under_duress
                 return redirect("accounts:code")
     if not show_code:
         del form.fields["code"]
     return render(request, "accounts/login.html", {"form": form})
 
 
-def _complete_login(request: HttpRequest, user: User, device, username: str) -> HttpResponse:
-    for key in ("pending_uid", "pending_name", "pending_at"):
+PENDING_KEYS = ("pending_uid", "pending_name", "pending_at", duress.PENDING_FLAG)
+
+
+def _complete_login(request: HttpRequest, user: User, device, username: str, *,
+                    under_duress: bool = False) -> HttpResponse:
+    for key in PENDING_KEYS:
         request.session.pop(key, None)
+    decoy = under_duress or duress.is_restricted(user)
+    if decoy:
+        duress.duress_sign_in(user=user, via="passphrase" if under_duress else "restricted_account")
     login(request, user, backend="corridor.accounts.backends.ThrottledBackend")
     otp_login(request, device)
     request.session["auth_time"] = time.time()
     request.session["epoch"] = user.session_epoch
     request.session["django_language"] = user.language
-    services.login_succeeded(username, user)
+    if decoy:
+        # Server-side only (database sessions): the browser cannot tell.
+        request.session[duress.SESSION_FLAG] = True
+    services.login_succeeded(username, user, audit=not decoy)
     return redirect("web:dashboard")
 
 
@@ -104,6 +119,7 @@ def _qr_svg(uri: str) -> str:
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
+@duress.padded
 def code_view(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
@@ -114,12 +130,13 @@ def code_view(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if services.login_locked(username):
-            for key in ("pending_uid", "pending_name", "pending_at"):
+            for key in PENDING_KEYS:
                 request.session.pop(key, None)
             messages.info(request, BOTH_NEEDED)
             return redirect("accounts:login")
         if services.totp_verify(user=user, device=device, code=form.cleaned_data["code"]):
-            return _complete_login(request, user, device, username)
+            return _complete_login(request, user, device, username,
+                                   under_duress=bool(request.session.get(duress.PENDING_FLAG)))
         else:
             services.login_failed(username, user)
             form.add_error(None, GENERIC_FAILURE)
@@ -136,6 +153,13 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
+def security_context(request: HttpRequest, *, decoy: bool = False, form=None, duress_form=None) -> dict:
+    """The security page's context; a duress session sees it as if nothing were set."""
+    row = None if decoy else duress.DuressPassphrase.objects.filter(user_id=request.user.pk).first()
+    return {"form": form or PasswordChangeForm(), "duress_form": duress_form or DuressForm(prefix="duress"),
+            "duress_set": bool(row and row.passphrase), "duress_changed": row.changed if row else None}
+
+
 @require_http_methods(["GET", "POST"])
 def security_view(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
@@ -144,14 +168,45 @@ def security_view(request: HttpRequest) -> HttpResponse:
             form.add_error("current", _("This is not your current password."))
         else:
             try:
+                duress.refuse_as_password(request.user, form.cleaned_data["new"])
                 services.user_set_password(actor=request.user, user=request.user, password=form.cleaned_data["new"])
+            except duress.DuressError as exc:
+                form.add_error("new", str(exc))
             except Exception as exc:  # ValidationError from the password validators
                 for message in getattr(exc, "messages", [str(exc)]):
                     form.add_error("new", message)
             else:
                 messages.success(request, _("Password changed. Please sign in again."))
                 return redirect("accounts:login")
-    return render(request, "accounts/security.html", {"form": form})
+    return render(request, "accounts/security.html", security_context(request, form=form))
+
+
+@require_POST
+def duress_set_view(request: HttpRequest) -> HttpResponse:
+    form = DuressForm(request.POST, prefix="duress")
+    if form.is_valid():
+        if not request.user.check_password(form.cleaned_data["current"]):
+            form.add_error("current", _("This is not your current password."))
+        else:
+            try:
+                duress.duress_passphrase_set(actor=request.user, user=request.user,
+                                             passphrase=form.cleaned_data["passphrase"])
+            except duress.DuressError as exc:
+                form.add_error("passphrase", str(exc))
+            except Exception as exc:  # ValidationError from the password validators
+                for message in getattr(exc, "messages", [str(exc)]):
+                    form.add_error("passphrase", message)
+            else:
+                messages.success(request, _("Duress passphrase saved."))
+                return redirect("accounts:security")
+    return render(request, "accounts/security.html", security_context(request, duress_form=form))
+
+
+@require_POST
+def duress_remove_view(request: HttpRequest) -> HttpResponse:
+    duress.duress_passphrase_remove(actor=request.user, user=request.user)
+    messages.success(request, _("Duress passphrase removed."))
+    return redirect("accounts:security")
 
 
 @require_POST
@@ -202,7 +257,21 @@ def user_detail(request: HttpRequest, user_id) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("accounts:user_detail", user_id=target.pk)
-    return render(request, "accounts/user_form.html", {"form": form, "target": target})
+    return render(request, "accounts/user_form.html", {"form": form, "target": target,
+                                                       "restricted": duress.is_restricted(target)})
+
+
+@require_perm(Perm.MANAGE_USERS)
+@require_POST
+def user_duress_lift(request: HttpRequest, user_id) -> HttpResponse:
+    target = get_user_for_admin(request.user, user_id)
+    try:
+        duress.duress_restriction_lift(actor=request.user, user=target)
+    except duress.DuressError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The restriction is lifted; the person signs in normally again."))
+    return redirect(reverse("accounts:user_detail", args=[target.pk]))
 
 
 @require_perm(Perm.MANAGE_USERS)
