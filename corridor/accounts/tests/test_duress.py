@@ -123,7 +123,7 @@ def test_colleagues_see_it_on_their_dashboard_and_the_person_never_does(alice_du
     assert "Alice" in coordinator and "Alice" in admin
     bob = staff_client(cast.bob).get("/staff/").content.decode()  # a case worker is not told
     partner = staff_client(cast.partner_coordinator).get("/staff/").content.decode()  # another organisation
-    marker = "signed in under duress"
+    marker = "вошёл в систему под принуждением"
     assert marker in coordinator and marker not in bob and marker not in partner
     audit = staff_client(cast.admin).get("/staff/audit/").content.decode()
     assert "duress" in audit
@@ -132,7 +132,7 @@ def test_colleagues_see_it_on_their_dashboard_and_the_person_never_does(alice_du
 def test_an_administrator_lifts_the_restriction_but_not_on_their_own_account(alice_duress, cast, staff_client):
     _sign_in(Client(), "alice", DURESS, cast.alice)
     admin = staff_client(cast.admin)
-    assert "Lift the restriction" in admin.get(reverse("accounts:user_detail", args=[cast.alice.pk])).content.decode()
+    assert "Снять ограничение" in admin.get(reverse("accounts:user_detail", args=[cast.alice.pk])).content.decode()
     admin.post(reverse("accounts:user_duress_lift", args=[cast.alice.pk]))
     assert not duress.is_restricted(cast.alice)
     assert AuditEntry.objects.filter(code=CoreEvent.DURESS_RESTRICTION_LIFTED).count() == 1
