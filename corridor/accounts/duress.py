@@ -154,7 +154,7 @@ def duress_sign_in(*, user, via: str) -> str:
         if chosen == "restrict":
             DuressPassphrase.objects.update_or_create(user=user, defaults={"restricted": timezone.now()})
             # Every other session of this account ends; the decoy gets the new epoch.
-            type(user).objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+            _users().filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
             user.refresh_from_db(fields=["session_epoch"])
         AuditAlert.objects.create(kind=AuditAlert.Kind.DURESS, message=(
             f"{user.username} ({user.role}) signed in under duress ({via}); action: {chosen}. "
@@ -181,7 +181,7 @@ def duress_restriction_lift(*, actor, user) -> None:
         changed = DuressPassphrase.objects.filter(user=user, restricted__isnull=False).update(restricted=None)
         if not changed:
             raise DuressError(_("This account is not restricted."))
-        type(user).objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+        _users().filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
         record(CoreEvent.DURESS_RESTRICTION_LIFTED, actor=actor, organisation=str(user.organisation_id), obj=user)
 
 
@@ -280,3 +280,9 @@ class DecoyWorkspaceMiddleware:
 
         title = next((item["label"] for item in nav_for(request.user) if item["name"] == name), "")
         return render(request, "accounts/decoy_empty.html", {"title": title})
+
+
+def _users():
+    from corridor.accounts.models import User
+
+    return User.objects

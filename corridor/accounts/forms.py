@@ -60,3 +60,13 @@ class DuressForm(forms.Form):
         if data.get("passphrase") and data.get("repeat") != data.get("passphrase"):
             self.add_error("repeat", _("The two entries differ."))
         return data
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(label=_("Recovery code"), max_length=32, widget=forms.TextInput(
+        attrs={"autocomplete": "off", "autofocus": True, "autocapitalize": "none", "spellcheck": "false"}))
+
+
+class PasswordConfirmForm(forms.Form):
+    current = forms.CharField(label=_("Current password"), strip=False, widget=forms.PasswordInput(
+        attrs={"autocomplete": "current-password"}))

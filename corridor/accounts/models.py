@@ -115,4 +115,5 @@ class LoginThrottle(models.Model):
 
 # Models kept in their own modules (imported here so Django registers them).
 from corridor.accounts.duress import DuressPassphrase  # noqa: E402,F401
+from corridor.accounts.recovery import FactorResetRequest, RecoveryCode  # noqa: E402,F401
 from corridor.accounts.totp_store import TOTPSeed  # noqa: E402,F401

@@ -155,9 +155,14 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 def security_context(request: HttpRequest, *, decoy: bool = False, form=None, duress_form=None) -> dict:
     """The security page's context; a duress session sees it as if nothing were set."""
+    from corridor.accounts.forms import PasswordConfirmForm
+    from corridor.accounts.recovery import unused_count
+
     row = None if decoy else duress.DuressPassphrase.objects.filter(user_id=request.user.pk).first()
     return {"form": form or PasswordChangeForm(), "duress_form": duress_form or DuressForm(prefix="duress"),
-            "duress_set": bool(row and row.passphrase), "duress_changed": row.changed if row else None}
+            "duress_set": bool(row and row.passphrase), "duress_changed": row.changed if row else None,
+            "codes_form": PasswordConfirmForm(prefix="codes"), "replace_form": PasswordConfirmForm(prefix="replace"),
+            "codes_left": None if decoy else unused_count(request.user)}
 
 
 @require_http_methods(["GET", "POST"])
@@ -257,8 +262,11 @@ def user_detail(request: HttpRequest, user_id) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("accounts:user_detail", user_id=target.pk)
+    from corridor.accounts.recovery_views import reset_context
+
     return render(request, "accounts/user_form.html", {"form": form, "target": target,
-                                                       "restricted": duress.is_restricted(target)})
+                                                       "restricted": duress.is_restricted(target),
+                                                       **reset_context(request.user, target)})
 
 
 @require_perm(Perm.MANAGE_USERS)
@@ -277,7 +285,14 @@ def user_duress_lift(request: HttpRequest, user_id) -> HttpResponse:
 @require_perm(Perm.MANAGE_USERS)
 @require_POST
 def user_reset_totp(request: HttpRequest, user_id) -> HttpResponse:
+    """Ask for a second-factor reset; another administrator must approve it."""
+    from corridor.accounts import recovery
+
     target = get_user_for_admin(request.user, user_id)
-    services.user_reset_totp(actor=request.user, user=target)
-    messages.success(request, _("The second factor was reset; the person enrols a new one at next sign-in."))
+    try:
+        recovery.factor_reset_request(actor=request.user, user=target)
+    except recovery.RecoveryError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Reset requested. A second administrator must approve it."))
     return redirect(reverse("accounts:user_detail", args=[target.pk]))
