@@ -6,6 +6,7 @@ import time
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
@@ -47,6 +48,7 @@ BOTH_NEEDED = gettext_lazy(
 @duress.padded
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
+    _remember_chosen_language(request)
     show_code = False
     if request.method == "POST" and form.is_valid():
         username, password = form.cleaned_data["username"], form.cleaned_data["password"]
@@ -82,6 +84,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 PENDING_KEYS = ("pending_uid", "pending_name", "pending_at", duress.PENDING_FLAG)
+CHOSEN_LANGUAGE = "chosen_language"
+
+
+def _remember_chosen_language(request: HttpRequest) -> None:
+    """A language picked on the sign-in page (its `?lang=` links) carries through the
+    code step into the staff pages and becomes the account's preference."""
+    lang = request.GET.get("lang")
+    if request.method == "POST" and lang in dict(settings.LANGUAGES):
+        request.session[CHOSEN_LANGUAGE] = lang
+        request.session["django_language"] = lang
 
 
 def _complete_login(request: HttpRequest, user: User, device, username: str, *,
@@ -95,6 +107,9 @@ def _complete_login(request: HttpRequest, user: User, device, username: str, *,
     otp_login(request, device)
     request.session["auth_time"] = time.time()
     request.session["epoch"] = user.session_epoch
+    chosen = request.session.pop(CHOSEN_LANGUAGE, None)
+    if chosen and chosen != user.language:
+        services.user_set_language(user=user, language=chosen)
     request.session["django_language"] = user.language
     if decoy:
         # Server-side only (database sessions): the browser cannot tell.
