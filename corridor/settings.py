@@ -208,6 +208,12 @@ CORRIDOR_LOG_ORIGIN = env_str("CORRIDOR_LOG_ORIGIN", "corridor.local/audit")
 # The public address of this site (e.g. https://corridor.example.org), printed in
 # PDFs that leave it; empty means the PDF names the page without an address.
 CORRIDOR_PUBLIC_URL = env_str("CORRIDOR_PUBLIC_URL", "").rstrip("/")
+# Optional e-mail notice of alerts (corridor/accounts/notify.py) through a local relay.
+CORRIDOR_ALERT_EMAILS = env_list("CORRIDOR_ALERT_EMAILS", [])
+EMAIL_HOST = env_str("CORRIDOR_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("CORRIDOR_EMAIL_PORT", 25, minimum=1, maximum=65535)
+DEFAULT_FROM_EMAIL = env_str("CORRIDOR_EMAIL_FROM", "corridor@localhost")
+EMAIL_TIMEOUT = 10
 CORRIDOR_BLOB_DIR = env_path("CORRIDOR_BLOB_DIR", VAR_DIR / "blobs")
 CORRIDOR_LOGIN_MAX_FAILURES = env_int("CORRIDOR_LOGIN_MAX_FAILURES", 5, minimum=1)
 CORRIDOR_LOGIN_LOCK_SECONDS = env_int("CORRIDOR_LOGIN_LOCK_SECONDS", 15 * 60, minimum=1)

@@ -161,6 +161,9 @@ def duress_sign_in(*, user, via: str) -> str:
             "Check on them through another channel; the session they see is empty."))
         record(CoreEvent.DURESS_SIGN_IN, actor=user, organisation=str(user.organisation_id), obj=user,
                via=via, action=chosen)
+        from corridor.accounts.notify import alert_email
+
+        alert_email()
     log.warning("duress sign-in by %s: %s", user.principal, chosen)
     if chosen == "seal":
         from corridor.crypto.seal_signal import seal_everywhere
