@@ -81,9 +81,12 @@ def test_the_recovery_page_needs_the_password_first(cast, client):
 
 def test_another_persons_code_and_an_old_set_do_not_work(cast):
     alices = recovery.recovery_codes_issue(actor=cast.alice, user=cast.alice)
-    recovery.recovery_codes_issue(actor=cast.bob, user=cast.bob)
+    bobs = recovery.recovery_codes_issue(actor=cast.bob, user=cast.bob)
     assert not recovery.recovery_code_use(user=cast.bob, code=alices[0])
-    # Bob's digest row copied onto Alice's account does not match her key either.
+    # Bob knows his own code: his digest rows moved onto Alice's account do not match there.
+    recovery.RecoveryCode.objects.filter(user=cast.alice).delete()
+    recovery.RecoveryCode.objects.filter(user=cast.bob).update(user=cast.alice)
+    assert not recovery.recovery_code_use(user=cast.alice, code=bobs[1])
     newer = recovery.recovery_codes_issue(actor=cast.alice, user=cast.alice)
     assert not recovery.recovery_code_use(user=cast.alice, code=alices[0])  # the old set is void
     assert recovery.recovery_code_use(user=cast.alice, code=newer[0])
