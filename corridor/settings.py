@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "corridor.accounts.middleware.StaffOnlyWithSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "corridor.accounts.webauthn_middleware.SecurityKeyRequiredMiddleware",
+    "corridor.accounts.duress.DecoyWorkspaceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "corridor.web.middleware.SealedMiddleware",
@@ -229,9 +230,23 @@ CORRIDOR_WEBAUTHN_ORIGINS = [o.rstrip("/") for o in env_list(
     "CORRIDOR_WEBAUTHN_ORIGINS", [f"{_public.scheme}://{_public.netloc}"] if _public.netloc else ["http://localhost:8000"]
 )]
 check_webauthn_settings(CORRIDOR_WEBAUTHN_RP_ID, CORRIDOR_WEBAUTHN_ORIGINS)
+# Optional e-mail notice of alerts (corridor/accounts/notify.py) through a local relay.
+CORRIDOR_ALERT_EMAILS = env_list("CORRIDOR_ALERT_EMAILS", [])
+EMAIL_HOST = env_str("CORRIDOR_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("CORRIDOR_EMAIL_PORT", 25, minimum=1, maximum=65535)
+DEFAULT_FROM_EMAIL = env_str("CORRIDOR_EMAIL_FROM", "corridor@localhost")
+EMAIL_TIMEOUT = 10
 CORRIDOR_BLOB_DIR = env_path("CORRIDOR_BLOB_DIR", VAR_DIR / "blobs")
 CORRIDOR_LOGIN_MAX_FAILURES = env_int("CORRIDOR_LOGIN_MAX_FAILURES", 5, minimum=1)
 CORRIDOR_LOGIN_LOCK_SECONDS = env_int("CORRIDOR_LOGIN_LOCK_SECONDS", 15 * 60, minimum=1)
+# What a duress sign-in does besides showing an empty workspace: "restrict" (this
+# account sees nothing from now on, until an administrator lifts it) or "seal" (the
+# whole server, every host). See docs/threat-model.md, *Duress sign-in*.
+CORRIDOR_DURESS_ACTION = env_str("CORRIDOR_DURESS_ACTION", "restrict")
+if CORRIDOR_DURESS_ACTION not in ("restrict", "seal"):
+    raise ImproperSetting("CORRIDOR_DURESS_ACTION must be 'restrict' or 'seal'")
+# Each sign-in step (password, code) answers no sooner than this, whatever it did.
+CORRIDOR_SIGNIN_FLOOR_SECONDS = float(env_str("CORRIDOR_SIGNIN_FLOOR_SECONDS", "0" if TESTING else "0.4"))
 CORRIDOR_EVIDENCE_MAX_BYTES = env_int("CORRIDOR_EVIDENCE_MAX_BYTES", 4 * 1024**3, minimum=1024)
 CORRIDOR_EVIDENCE_DISK_RESERVE = env_int("CORRIDOR_EVIDENCE_DISK_RESERVE", 512 * 1024**2, minimum=0)
 CORRIDOR_EVIDENCE_MAX_PIXELS = env_int("CORRIDOR_EVIDENCE_MAX_PIXELS", 200_000_000, minimum=1)

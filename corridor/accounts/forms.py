@@ -64,3 +64,26 @@ class OwnTimeZoneForm(forms.Form):
             ("", _("The organisation's: %(zone)s") % {"zone": organisation_zone.replace("_", " ")}),
             *zone_choices(),
         ]
+class DuressForm(forms.Form):
+    current = forms.CharField(label=_("Current password"), strip=False, widget=forms.PasswordInput(
+        attrs={"autocomplete": "current-password"}))
+    passphrase = forms.CharField(label=_("Duress passphrase"), strip=False, max_length=512, widget=forms.PasswordInput(
+        attrs={"autocomplete": "new-password"}), help_text=_("At least 12 characters, different from your password."))
+    repeat = forms.CharField(label=_("Duress passphrase again"), strip=False, max_length=512,
+                             widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("passphrase") and data.get("repeat") != data.get("passphrase"):
+            self.add_error("repeat", _("The two entries differ."))
+        return data
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(label=_("Recovery code"), max_length=32, widget=forms.TextInput(
+        attrs={"autocomplete": "off", "autofocus": True, "autocapitalize": "none", "spellcheck": "false"}))
+
+
+class PasswordConfirmForm(forms.Form):
+    current = forms.CharField(label=_("Current password"), strip=False, widget=forms.PasswordInput(
+        attrs={"autocomplete": "current-password"}))

@@ -118,6 +118,10 @@ class LoginThrottle(models.Model):
 
 
 # Security keys live in their own module; imported here so Django registers them.
+# Models kept in their own modules (imported here so Django registers them).
+from corridor.accounts.duress import DuressPassphrase  # noqa: E402,F401
+from corridor.accounts.recovery import FactorResetRequest, RecoveryCode  # noqa: E402,F401
+from corridor.accounts.totp_store import TOTPSeed  # noqa: E402,F401
 from corridor.accounts.webauthn_models import (  # noqa: E402, F401
     SecurityKeyRequirement,
     WebAuthnChallenge,

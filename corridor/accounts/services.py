@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from corridor.accounts import totp_store
 from corridor.accounts.models import LoginThrottle, Organisation, User
 from corridor.accounts.permissions import Role
 from corridor.accounts.timezones import is_zone
@@ -112,7 +113,7 @@ def user_create(
     user.set_password(password)
     with transaction.atomic():
         user.save()
-        device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+        device = totp_store.device_create(user)
         record(CoreEvent.USER_CREATED, actor=actor, organisation=organisation, obj=user, role=role)
     return user, device
 
@@ -158,8 +159,8 @@ def user_set_password(*, actor, user: User, password: str) -> None:
 def user_reset_totp(*, actor, user: User) -> TOTPDevice:
     """A fresh, unconfirmed second factor; the user enrols it at next login."""
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
-        device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+        totp_store.devices_delete(TOTPDevice.objects.filter(user=user))
+        device = totp_store.device_create(user)
         user.session_epoch = F("session_epoch") + 1
         user.save(update_fields=["session_epoch"])
         record(CoreEvent.USER_TOTP_RESET, actor=actor, organisation=str(user.organisation_id), obj=user)
@@ -167,9 +168,9 @@ def user_reset_totp(*, actor, user: User) -> TOTPDevice:
 
 
 def totp_device(user: User) -> TOTPDevice:
-    device = TOTPDevice.objects.filter(user=user).first()
+    device = TOTPDevice.objects.filter(user=user).exclude(name=totp_store.REPLACEMENT_NAME).order_by("pk").first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+        device = totp_store.device_create(user)
     return device
 
 
@@ -179,20 +180,9 @@ def user_by_username(typed: str) -> User | None:
 
 
 def totp_match(device: TOTPDevice, code: str) -> int | None:
-    """The time step (within the device's tolerance) whose code this is, or None."""
-    from django_otp.oath import TOTP
-
-    code = "".join(ch for ch in code if ch.isdigit())
-    if len(code) != device.digits:
-        return None
-    now_t = int((timezone.now().timestamp() - device.t0) // device.step)
-    found = None
-    for t in range(now_t - device.tolerance, now_t + device.tolerance + 1):
-        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, 0)
-        totp.time = device.t0 + t * device.step
-        if hmac.compare_digest(str(totp.token()).zfill(device.digits), code):
-            found = t
-    return found
+    """The time step (within the device's tolerance) whose code this is, or None.
+    The seed is opened through the key agent: a sealed server raises Sealed."""
+    return totp_store.match(device, code)
 
 
 def totp_consume(device: TOTPDevice, t: int) -> bool:
@@ -303,13 +293,15 @@ def login_failed(username: str, user: User | None) -> bool:
     return locked
 
 
-def login_succeeded(username: str, user: User) -> None:
+def login_succeeded(username: str, user: User, *, audit: bool = True) -> None:
+    """`audit=False` for a duress sign-in, which has its own entry (DURESS_SIGN_IN)."""
     with transaction.atomic():
         LoginThrottle.objects.filter(key=_throttle_key(username)).delete()
-        record(CoreEvent.LOGIN_SUCCEEDED, actor=user, obj=user)
+        if audit:
+            record(CoreEvent.LOGIN_SUCCEEDED, actor=user, obj=user)
 
 
-def login_with_both(username: str, password: str, code: str) -> tuple[User, TOTPDevice] | None:
+def login_with_both(username: str, password: str, code: str) -> tuple[User, TOTPDevice, bool] | None:
     """Password and code in one attempt (required while the name is locked). The code
     is checked first, and only a right code earns the Argon2 password check, so a
     flood of guesses costs little; a right code is spent even if the password is
@@ -320,4 +312,7 @@ def login_with_both(username: str, password: str, code: str) -> tuple[User, TOTP
     t = totp_match(device, code) if device is not None else None
     if t is None or not totp_consume(device, t):
         return None
-    return (user, device) if user.check_password(password) else None
+    from corridor.accounts.duress import password_kind
+
+    kind = password_kind(user, password)  # the password and the duress passphrase, both checked
+    return (user, device, kind == "duress") if kind else None

@@ -17,6 +17,9 @@ _RANGES: dict[type[IntEnum], range] = {}
 
 
 def register(enum_cls: type[IntEnum], codes: range) -> type[IntEnum]:
+    aliases = [name for name, member in enum_cls.__members__.items() if member.name != name]
+    if aliases:  # IntEnum silently makes a repeated value an alias of the first name
+        raise ValueError(f"{enum_cls.__name__}: {', '.join(aliases)} repeat another event's code")
     for member in enum_cls:
         if member.value not in codes:
             raise ValueError(f"{enum_cls.__name__}.{member.name}={member.value} is outside {codes}")
@@ -86,6 +89,18 @@ class CoreEvent(IntEnum):
     ALERT_ACKNOWLEDGED = 1206
     DEMO_LOADED = 1300
     BACKUP_WRITTEN = 1301
+    # second factors at rest, duress sign-in, recovery (corridor/accounts/duress.py, recovery.py)
+    DURESS_SIGN_IN = 1400
+    DURESS_PASSPHRASE_SET = 1401
+    DURESS_PASSPHRASE_REMOVED = 1402
+    DURESS_RESTRICTION_LIFTED = 1403
+    RECOVERY_CODES_ISSUED = 1410
+    RECOVERY_CODE_USED = 1411
+    RECOVERY_CODE_REFUSED = 1412
+    FACTOR_RESET_REQUESTED = 1420
+    FACTOR_RESET_APPROVED = 1421
+    FACTOR_RESET_CANCELLED = 1422
+    TOTP_REPLACED = 1423
 
 
 register(CoreEvent, range(1000, 2000))

@@ -78,6 +78,7 @@ class AuditAlert(models.Model):
         SIGNING_REFUSED = "signing_refused", _("The key agent refused to sign the log")
         HEAD_RESET = "head_reset", _("The key agent's signed head was reset")
         WITNESS_REFUSED = "witness_refused", _("A witness refused a checkpoint")
+        DURESS = "duress", _("A staff member signed in under duress")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     message = models.TextField()

@@ -55,6 +55,9 @@ def seal_everywhere(*, actor, reason: str, via: str, organisation=None) -> int:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(epoch)])
         record(CoreEvent.SEALED, actor=actor, organisation=organisation, via=via, epoch=epoch)
+        from corridor.accounts.notify import alert_email
+
+        alert_email()
     if local_error is not None:
         raise local_error
     return epoch

@@ -4,8 +4,8 @@ import time
 
 import pytest
 from django.urls import reverse
-from django_otp.oath import TOTP
 
+from corridor.accounts import totp_store
 from corridor.accounts.models import LoginThrottle
 from corridor.accounts.services import totp_device
 from corridor.audit.events import CoreEvent
@@ -16,10 +16,7 @@ PASSWORD = "a long test password 1"
 
 
 def _code(user, at: float | None = None) -> str:
-    device = totp_device(user)
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = at if at is not None else time.time()
-    return str(totp.token()).zfill(6)
+    return totp_store.code_now(totp_device(user), at)
 
 
 def _password_step(client, username, password=PASSWORD):

@@ -67,10 +67,20 @@ def test_deactivating_a_user_ends_their_sessions(cast, staff_client):
     assert alice.get("/staff/").status_code == 302
 
 
-def test_resetting_the_second_factor_requires_new_enrolment(cast, staff_client):
-    from corridor.accounts.services import totp_device
+def test_resetting_the_second_factor_needs_a_second_administrator_then_new_enrolment(cast, staff_client):
+    from corridor.accounts.recovery import FactorResetRequest
+    from corridor.accounts.services import totp_device, user_create
 
     staff_client(cast.admin).post(reverse("accounts:user_reset_totp", args=[cast.alice.pk]))
+    assert totp_device(cast.alice).confirmed  # one administrator alone changes nothing
+    reset = FactorResetRequest.objects.get(user=cast.alice)
+    staff_client(cast.admin).post(reverse("accounts:factor_reset_approve", args=[reset.pk]))
+    assert totp_device(cast.alice).confirmed  # nor by approving their own request
+    second, device = user_create(actor="system:test", organisation=cast.org, username="abe", role=Role.ADMIN,
+                                 password="a long test password 1")
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    staff_client(second).post(reverse("accounts:factor_reset_approve", args=[reset.pk]))
     assert not totp_device(cast.alice).confirmed
 
 

@@ -103,6 +103,10 @@ def alerts_sweep(now: datetime | None = None, *, dry_run: bool = False) -> list[
         except IntegrityError:
             continue  # another worker's sweep raised it first
         raised.append(case)
+    if raised:
+        from corridor.accounts.notify import alert_email
+
+        alert_email()  # one notice per sweep, with nothing about which cases
     return raised
 
 

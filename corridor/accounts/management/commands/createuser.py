@@ -10,6 +10,7 @@ from corridor.accounts import services
 from corridor.accounts.management.commands._enrol import enrolment_text
 from corridor.accounts.models import Organisation
 from corridor.accounts.permissions import Role
+from corridor.keyd.errors import KeydError
 
 
 class Command(BaseCommand):
@@ -39,6 +40,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
+        except KeydError as exc:  # the new seed is encrypted through the agent
+            raise CommandError(f"The key agent must be running and unsealed: {exc}") from None
         self.stdout.write(self.style.SUCCESS(f"Created {user.username} ({Role(role).label}) in {organisation}."))
         self.stdout.write(enrolment_text(device))
 

@@ -74,6 +74,8 @@ class Command(BaseCommand):
                                                        code_prefix=o["prefix"], time_zone=o["time_zone"])
                     user, device = services.user_create(actor="system:init", organisation=org,
                                                         username=o["admin"], role=Role.ADMIN, password=password)
+                    # The seed is only readable through the agent, which stops with this block.
+                    enrolment = enrolment_text(device)
                 if shares or self._passphrase_from_new:
                     # A new keystore has signed nothing: start keyd's signed-head record, on the record.
                     signed_head_reset(actor="system:init", reason="new installation", new_installation=True)
@@ -84,7 +86,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(self.style.SUCCESS(f"Organisation {org.name} ({org.slug}, time zone {org.time_zone}) created with administrator {user.username}."))
-        self.stdout.write(enrolment_text(device))
+        self.stdout.write(enrolment)
         self.stdout.write("Next: `corridor serve`, then `corridor unseal`.")
 
     _passphrase_from_new: str | None = None

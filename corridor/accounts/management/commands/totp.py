@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django_otp.oath import TOTP
 
+from corridor.accounts import totp_store
 from corridor.accounts.models import User
 from corridor.accounts.services import totp_device
 from corridor.accounts.usernames import username_key
@@ -19,4 +19,4 @@ class Command(BaseCommand):
         if user is None or not user.is_demo:
             raise CommandError("Only demo accounts have codes printed here.")
         device = totp_device(user)
-        self.stdout.write(str(TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()).zfill(6))
+        self.stdout.write(totp_store.code_now(device))

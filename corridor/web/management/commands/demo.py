@@ -92,9 +92,9 @@ class Command(BaseCommand):
                     device.confirmed = True
                     device.save(update_fields=["confirmed"])
                     ctx.staff[org.slug].setdefault(role, []).append(user)
-                    import base64
+                    from corridor.accounts.totp_store import secret_b32
 
-                    secret = base64.b32encode(device.bin_key).decode()
+                    secret = secret_b32(device)
                     credentials.append(f"{org.slug:8} {role:18} {username:24} {password:18} {secret}")
             for app in DEMO_ORDER:
                 try:
