@@ -52,7 +52,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{len(rows)} open alert(s):")
         for alert in rows:
-            due = timezone.localtime(alert.due).strftime("%Y-%m-%d %H:%M") if alert.due else "-"
+            due = timezone.localtime(alert.due).strftime("%Y-%m-%d %H:%M %Z") if alert.due else "-"
             late = ""
             if alert.kind == Alert.Kind.MISSED_CHECKIN and alert.due:
                 hours = int((now - alert.due).total_seconds() // 3600)
