@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "corridor.web",
     "corridor.crypto",
+    "corridor.blobs",
     "corridor.audit",
     "corridor.accounts",
     "corridor.intake",
@@ -208,6 +209,12 @@ CORRIDOR_LOG_ORIGIN = env_str("CORRIDOR_LOG_ORIGIN", "corridor.local/audit")
 # PDFs that leave it; empty means the PDF names the page without an address.
 CORRIDOR_PUBLIC_URL = env_str("CORRIDOR_PUBLIC_URL", "").rstrip("/")
 CORRIDOR_BLOB_DIR = env_path("CORRIDOR_BLOB_DIR", VAR_DIR / "blobs")
+# Where encrypted files (evidence, intake attachments) live: "filesystem" under
+# CORRIDOR_BLOB_DIR (one host), or "database" (chunks in the database, shared by every
+# host on the same PostgreSQL). See corridor/blobs/storage.py.
+CORRIDOR_FILE_STORAGE = env_str("CORRIDOR_FILE_STORAGE", "filesystem")
+if CORRIDOR_FILE_STORAGE not in ("filesystem", "database"):
+    raise ImproperSetting("CORRIDOR_FILE_STORAGE must be filesystem or database")
 CORRIDOR_LOGIN_MAX_FAILURES = env_int("CORRIDOR_LOGIN_MAX_FAILURES", 5, minimum=1)
 CORRIDOR_LOGIN_LOCK_SECONDS = env_int("CORRIDOR_LOGIN_LOCK_SECONDS", 15 * 60, minimum=1)
 CORRIDOR_EVIDENCE_MAX_BYTES = env_int("CORRIDOR_EVIDENCE_MAX_BYTES", 4 * 1024**3, minimum=1024)
