@@ -225,6 +225,9 @@ CORRIDOR_EVIDENCE_MAX_PIXELS = env_int("CORRIDOR_EVIDENCE_MAX_PIXELS", 200_000_0
 # agent when it has not been able to read the database for this long.
 CORRIDOR_SEAL_POLL_SECONDS = float(env_str("CORRIDOR_SEAL_POLL_SECONDS", "0.5"))
 CORRIDOR_SEAL_DB_LOSS_SECONDS = float(env_str("CORRIDOR_SEAL_DB_LOSS_SECONDS", "60"))
+# The other application hosts, for `corridor unseal --all`: "name=command" entries
+# separated by ";", each command running `corridor` on that host (normally over ssh).
+CORRIDOR_HOSTS = [item.strip() for item in env_str("CORRIDOR_HOSTS", "").split(";") if item.strip()]
 CORRIDOR_CHECKPOINT_EVERY = env_int("CORRIDOR_CHECKPOINT_EVERY", 1000, minimum=1)
 # `corridor audit verify` fails on unsigned history: entries after the newest signed
 # checkpoint that are older than this many seconds, or more than this many entries.
