@@ -96,12 +96,13 @@ class Host:
         keep = ("CORRIDOR_VAR", "CORRIDOR_KEYD_SOCKET", "DATABASE_URL", "CORRIDOR_SECRET_KEY", "CORRIDOR_FILE_STORAGE")
         return " ".join(["env", *(f"{k}={shlex.quote(env[k])}" for k in keep), PYTHON, "-m", "corridor.cli"])
 
-    def serve(self, *extra: str) -> Host:
+    def serve(self, *extra: str, port: int | None = None) -> Host:
         self.socket.parent.mkdir(mode=0o700, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "corridor.cli", "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", "1", *extra],
-            env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)  # its own process group, so kill_hard() reaches every child
         # The front accepts connections before the worker has booted: ready means a page answers.
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -115,6 +116,13 @@ class Host:
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"host {self.name} did not start")
+
+    def kill_hard(self) -> None:
+        """kill -9 of serve and every child (agent, gunicorn, workers, front) at once."""
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
 
     def stop(self) -> str:
         if self.proc is None or self.proc.poll() is not None:
