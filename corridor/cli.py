@@ -23,6 +23,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("rotate-root", "Make a new root key and re-wrap every data key under it (data is not re-encrypted)."),
     ("totp", "Print the current sign-in code of a demo account (demo installations only)."),
     ("backup", "Write an age-encrypted backup of the database, keystore and files."),
+    ("tick", "Run the periodic jobs once (for a systemd timer; `serve` runs them itself)."),
+    ("watch-seal", "Seal this host when another host seals (for separately run services)."),
+    ("restore", "Restore an age backup into an empty installation (--dry-run to check it first)."),
     ("verify-bundle", "Verify an evidence bundle offline: no server, no database needed."),
     ("alerts", "Report missed safety check-ins and other open alerts (for cron; non-zero exit when any)."),
     ("intake_retention", "Erase contacts that never became a case after the retention period (has --dry-run)."),
@@ -31,7 +34,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("publish_report", "Publish the public transparency report for closed months."),
     ("migrate", "Create or update the database tables."),
 ]
-ALIASES = {"rotate-root": "rotate_root", "verify-bundle": "verify_bundle"}
+ALIASES = {"rotate-root": "rotate_root", "verify-bundle": "verify_bundle", "watch-seal": "watch_seal"}
 
 
 def _usage() -> str:

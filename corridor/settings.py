@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "corridor.web",
     "corridor.crypto",
+    "corridor.blobs",
     "corridor.audit",
     "corridor.accounts",
     "corridor.intake",
@@ -237,6 +238,12 @@ EMAIL_PORT = env_int("CORRIDOR_EMAIL_PORT", 25, minimum=1, maximum=65535)
 DEFAULT_FROM_EMAIL = env_str("CORRIDOR_EMAIL_FROM", "corridor@localhost")
 EMAIL_TIMEOUT = 10
 CORRIDOR_BLOB_DIR = env_path("CORRIDOR_BLOB_DIR", VAR_DIR / "blobs")
+# Where encrypted files (evidence, intake attachments) live: "filesystem" under
+# CORRIDOR_BLOB_DIR (one host), or "database" (chunks in the database, shared by every
+# host on the same PostgreSQL). See corridor/blobs/storage.py.
+CORRIDOR_FILE_STORAGE = env_str("CORRIDOR_FILE_STORAGE", "filesystem")
+if CORRIDOR_FILE_STORAGE not in ("filesystem", "database"):
+    raise ImproperSetting("CORRIDOR_FILE_STORAGE must be filesystem or database")
 CORRIDOR_LOGIN_MAX_FAILURES = env_int("CORRIDOR_LOGIN_MAX_FAILURES", 5, minimum=1)
 CORRIDOR_LOGIN_LOCK_SECONDS = env_int("CORRIDOR_LOGIN_LOCK_SECONDS", 15 * 60, minimum=1)
 # What a duress sign-in does besides showing an empty workspace: "restrict" (this
@@ -255,6 +262,9 @@ CORRIDOR_EVIDENCE_MAX_PIXELS = env_int("CORRIDOR_EVIDENCE_MAX_PIXELS", 200_000_0
 # agent when it has not been able to read the database for this long.
 CORRIDOR_SEAL_POLL_SECONDS = float(env_str("CORRIDOR_SEAL_POLL_SECONDS", "0.5"))
 CORRIDOR_SEAL_DB_LOSS_SECONDS = float(env_str("CORRIDOR_SEAL_DB_LOSS_SECONDS", "60"))
+# The other application hosts, for `corridor unseal --all`: "name=command" entries
+# separated by ";", each command running `corridor` on that host (normally over ssh).
+CORRIDOR_HOSTS = [item.strip() for item in env_str("CORRIDOR_HOSTS", "").split(";") if item.strip()]
 CORRIDOR_CHECKPOINT_EVERY = env_int("CORRIDOR_CHECKPOINT_EVERY", 1000, minimum=1)
 # `corridor audit verify` fails on unsigned history: entries after the newest signed
 # checkpoint that are older than this many seconds, or more than this many entries.

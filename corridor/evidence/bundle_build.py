@@ -244,7 +244,7 @@ def _tar_stream(members: list[tuple[str, bytes]], files: list[EvidenceFile], mti
 
 
 class _HashingWriter:
-    def __init__(self, blob: storage.BlobWriter) -> None:
+    def __init__(self, blob) -> None:
         self.blob = blob
         self.sha = hashlib.sha256()
 
@@ -327,6 +327,7 @@ def build(*, bundle: BundleRequest, actor) -> BundleRequest:
         bundle.excluded, bundle.built = contents["excluded"], timezone.now()
         bundle.save(update_fields=["status", "blob", "sha256", "size", "checkpoint_size", "manifest_sha256",
                                    "excluded", "built"])
+        storage.adopt(blob.name)
         record(EvidenceEvent.BUNDLE_BUILT, actor=actor, organisation=bundle.organisation, obj=bundle,
                sha256=bundle.sha256, size=bundle.size, checkpoint=checkpoint.size, files=len(files),
                withheld_events=len(contents["excluded"]["events"]), withheld_files=len(contents["excluded"]["files"]))

@@ -7,8 +7,8 @@ metadata stripper whose output is hashed and encrypted as the working copy.
 The upload handler (`upload.py`), the demo and the benchmark all use `Ingestor`.
 
 Nothing is registered here: the caller hands the `Ingested` result to
-`services.file_register`, which writes the row and the custody entry in one
-transaction. Until then the blobs and the data key are provisional, and
+`services.file_register`, which writes the row, adopts the blobs in the file store
+and writes the custody entry in one transaction. Until then the blobs and the data key are provisional, and
 `abort()` removes them.
 """
 
@@ -158,6 +158,12 @@ class Ingestor:
             raise
 
     def feed(self, data: bytes) -> None:
+        try:
+            self._feed(data)
+        except storage.NoRoom:
+            raise Refused("disk_full") from None
+
+    def _feed(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.limit:
             raise Refused("too_large")
@@ -182,6 +188,12 @@ class Ingestor:
             self._wenc.update(out)
 
     def finish(self) -> Ingested:
+        try:
+            return self._finish()
+        except storage.NoRoom:
+            raise Refused("disk_full") from None
+
+    def _finish(self) -> Ingested:
         if not self._head_checked:
             check_head(self.kind, bytes(self._head))
         if self._text is not None:

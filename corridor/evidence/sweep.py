@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from corridor.blobs import storage as files
 from corridor.crypto.models import DataKey
 from corridor.evidence import storage
 from corridor.evidence.models import BundleRequest, EvidenceFile
@@ -35,14 +36,7 @@ def sweep_orphans(*, now: float | None = None, force: bool = False) -> int:
     if not force and now - _last_run < EVERY_SECONDS:
         return 0
     _last_run = now
-    root = storage.blob_root()
-    removed = 0
-    if root.exists():
-        keep = referenced_blobs()
-        for path in root.glob("??/*"):
-            if path.name not in keep and path.is_file() and now - path.stat().st_mtime > GRACE_SECONDS:
-                path.unlink(missing_ok=True)
-                removed += 1
+    removed = files.sweep(storage.AREA, keep=referenced_blobs(), older_than=GRACE_SECONDS)
     cutoff = timezone.now() - timedelta(seconds=GRACE_SECONDS)
     unused = DataKey.objects.filter(scope=DataKey.Scope.FILE, created__lt=cutoff).exclude(
         pk__in=EvidenceFile.objects.values("data_key"))

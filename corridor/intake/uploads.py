@@ -2,22 +2,23 @@
 too many or too large files before the disk can fill.
 
 Nothing the person sends touches the disk in plaintext: each chunk is encrypted
-under the message's content key (see `sealing.FileSealer`) into a temporary file
-with a random name, mode 0600. The service moves the temporaries to their final
-random names inside the database transaction; `cleanup()` removes whatever was not
-moved, so a refused or failed submission leaves nothing behind.
+under the message's content key (see `sealing.FileSealer`) into a new file of the
+file store (`corridor/blobs/storage.py`) with a random name: a temporary with mode
+0600 on the filesystem, invisible rows in the database. The service adopts them
+inside the database transaction that writes their attachments; `cleanup()`
+removes whatever was not adopted, so a refused or failed submission leaves
+nothing behind.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
+from corridor.blobs import storage as files
 from corridor.intake import filetypes
 from corridor.intake.sealing import FileSealer
 
@@ -27,23 +28,43 @@ class SealedUpload:
     id: uuid.UUID
     number: int
     ext: str
-    temp_path: Path
     size: int = 0
     head: bytearray = field(default_factory=bytearray)
     kind: str = ""
     sealer: FileSealer | None = None
-    handle: object = None
+    handle: files.Writer | None = None  # the open file-store writer until the upload is adopted
+    name: str = ""
+
+    def discard(self) -> None:
+        if self.handle is not None:
+            self.handle.discard()
+            self.handle = None
+
+
+AREA = "intake"
 
 
 def blob_dir(base) -> Path:
-    path = Path(base) / "intake"
+    """The filesystem backend's intake folder (its `tmp/` holds uploads in progress)."""
+    path = Path(base) / AREA
     (path / "tmp").mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
-def _open_private(path: Path):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    return os.fdopen(fd, "wb")
+def open_attachment(name: str):
+    return files.open_file(AREA, name)
+
+
+def delete_attachment(name: str) -> None:
+    files.delete(AREA, name)
+
+
+def adopt(uploads: list[SealedUpload]) -> None:
+    """Inside the transaction writing the attachments; from here on the caller
+    removes the files if that transaction fails."""
+    files.adopt(AREA, [u.name for u in uploads])
+    for upload in uploads:
+        upload.handle = None
 
 
 class SealingUploadHandler(FileUploadHandler):
@@ -79,9 +100,7 @@ class SealingUploadHandler(FileUploadHandler):
         cur = self.current
         self.current = None
         if cur is not None:
-            if cur.handle is not None:
-                cur.handle.close()
-            cur.temp_path.unlink(missing_ok=True)
+            cur.discard()
             if cur in self.uploads:
                 self.uploads.remove(cur)
 
@@ -102,9 +121,9 @@ class SealingUploadHandler(FileUploadHandler):
         if content_length is not None and content_length > self.max_file_bytes:
             self.problem_file = number
             self._refuse("too_large", stop=True)
-        temp = self.directory / "tmp" / (secrets.token_hex(16) + ".part")
-        upload = SealedUpload(id=uuid.uuid4(), number=number, ext=ext, temp_path=temp)
-        upload.handle = _open_private(temp)
+        upload = SealedUpload(id=uuid.uuid4(), number=number, ext=ext)
+        upload.handle = files.writer(AREA)
+        upload.name = upload.handle.name
         upload.sealer = FileSealer(self.content_key, upload.id, upload.handle)
         self.uploads.append(upload)
         self.current = upload
@@ -135,10 +154,7 @@ class SealingUploadHandler(FileUploadHandler):
             return
         cur.kind = kind.name
         cur.sealer.finish()
-        cur.handle.flush()
-        os.fsync(cur.handle.fileno())
-        cur.handle.close()
-        cur.handle = None
+        cur.handle.commit()
         cur.head = bytearray()
         self.current = None
 
@@ -158,12 +174,10 @@ class SealingUploadHandler(FileUploadHandler):
         return [u for u in self.uploads if u.kind] if self.problem is None else []
 
     def cleanup(self) -> None:
-        """Remove every temporary this request created and did not hand over."""
+        """Remove every file this request created and did not hand over."""
         self._drop_current()
         for upload in self.uploads:
-            if upload.handle is not None:
-                upload.handle.close()
-            upload.temp_path.unlink(missing_ok=True)
+            upload.discard()
 
 
 class DiscardFilesHandler(FileUploadHandler):

@@ -13,3 +13,6 @@ class WebConfig(AppConfig):
         (_("Keys"), "web:keys", Perm.SEAL),
         (_("Audit log"), "audit:log", Perm.VIEW_AUDIT),
     ]
+
+    def ready(self) -> None:
+        from corridor.web import checks  # noqa: F401 - registers the deployment checks

@@ -45,6 +45,7 @@ def file_register(*, actor, ingested: Ingested, description: str = "") -> Eviden
         f.name = ingested.name
         f.description = description
         save_with_code(f, "F")
+        storage.adopt(f.blob, f.working_blob)
         _custody(EvidenceEvent.FILE_RECEIVED, actor=actor, file=f, size=f.size, kind=f.kind,
                  working_sha256=f.working_sha256)
     return f

@@ -12,22 +12,20 @@ None of this needs the key agent, so it also runs while the server is sealed.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from corridor.audit.services import record
+from corridor.blobs import storage as files
 from corridor.crypto.keys import destroy_data_key
 from corridor.intake import conf
 from corridor.intake.events import IntakeEvent
 from corridor.intake.models import Attachment, Contact, FormNonce, Message, Receipt, ReceiptThrottle
-from corridor.intake.uploads import blob_dir
+from corridor.intake.uploads import AREA, delete_attachment
 
 log = logging.getLogger("corridor.intake")
 SYSTEM = "system:retention"
@@ -48,13 +46,13 @@ def retention_candidates(*, days: int, now=None):
         "last_activity")
 
 
-def contact_erase(*, actor, contact: Contact, reason: str = "retention") -> list[Path]:
-    """Erase one contact; returns the blob files to unlink once the transaction commits."""
+def contact_erase(*, actor, contact: Contact, reason: str = "retention") -> list[str]:
+    """Erase one contact; its attachment files are deleted once the transaction commits
+    (a rollback must not leave rows without files). Returns their names."""
     from corridor.exposure.models import ExposureAlert, ExposureMatch, Identifier
 
-    directory = blob_dir(settings.CORRIDOR_BLOB_DIR)
-    files = [directory / Path(name).name for name in
-             Attachment.objects.filter(message__contact=contact).values_list("blob", flat=True)]
+    files = list(Attachment.objects.filter(message__contact=contact).values_list("blob", flat=True))
+    transaction.on_commit(lambda: _delete(files))
     if contact.data_key_id is not None:
         destroy_data_key(contact.data_key)
     Attachment.objects.filter(message__contact=contact).delete()
@@ -81,14 +79,11 @@ def contacts_erase_expired(*, days: int | None = None, dry_run: bool = False, ac
     erased = 0
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
-        files: list[Path] = []
         with transaction.atomic():
             # Re-checked under the transaction: a case may have been opened meanwhile.
             for contact in retention_candidates(days=days).filter(pk__in=chunk).select_related("data_key"):
-                files += contact_erase(actor=actor, contact=contact)
+                contact_erase(actor=actor, contact=contact)
                 erased += 1
-        # Only once the erasure is committed: a rollback must not leave rows without files.
-        _unlink(files)
         if progress:
             progress(min(start + batch, len(ids)), len(ids))
     if erased:
@@ -97,9 +92,9 @@ def contacts_erase_expired(*, days: int | None = None, dry_run: bool = False, ac
     return RetentionResult(candidates=len(ids), erased=erased, dry_run=False)
 
 
-def _unlink(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+def _delete(names: list[str]) -> None:
+    for name in names:
+        delete_attachment(name)
 
 
 def receipts_expire(*, now=None) -> int:
@@ -120,16 +115,7 @@ def receipts_expire(*, now=None) -> int:
 
 def cleanup_temporaries(*, now: float | None = None) -> int:
     """Temporaries older than an hour belong to requests that died mid-upload."""
-    now = now or time.time()
-    removed = 0
-    tmp = blob_dir(settings.CORRIDOR_BLOB_DIR) / "tmp"
-    for path in tmp.glob("*.part"):
-        try:
-            if now - path.stat().st_mtime > TEMP_MAX_AGE:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue
+    removed = files.abandoned(AREA, older_than=TEMP_MAX_AGE)
     moment = timezone.now()
     FormNonce.objects.filter(created__lt=moment - NONCE_MAX_AGE).delete()
     ReceiptThrottle.objects.filter(updated__lt=moment - timedelta(days=1)).exclude(locked_until__gt=moment).delete()

@@ -10,12 +10,9 @@ was acknowledged survives a crash (SQLite commits with synchronous=FULL).
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,7 +29,7 @@ from corridor.intake.models import (
     Receipt,
     ReceiptThrottle,
 )
-from corridor.intake.uploads import SealedUpload, blob_dir
+from corridor.intake.uploads import SealedUpload, adopt, delete_attachment
 
 ANONYMOUS = "public:anonymous"
 TAG_WINDOW = timedelta(minutes=15)
@@ -63,28 +60,11 @@ class Opened:
     derived: receipts.Derived
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _store_files(message: Message, uploads: list[SealedUpload], base_dir) -> list[Path]:
-    directory = blob_dir(base_dir)
-    moved: list[Path] = []
-    rows = []
-    for upload in uploads:
-        name = secrets.token_hex(20)
-        target = directory / name
-        os.replace(upload.temp_path, target)
-        moved.append(target)
-        rows.append(Attachment(id=upload.id, message=message, blob=name, kind=upload.kind, size=upload.size))
-    if moved:
-        _fsync_dir(directory)
+def _store_files(message: Message, uploads: list[SealedUpload], base_dir) -> list[str]:
+    rows = [Attachment(id=u.id, message=message, blob=u.name, kind=u.kind, size=u.size) for u in uploads]
     Attachment.objects.bulk_create(rows)
-    return moved
+    adopt(uploads)
+    return [u.name for u in uploads]
 
 
 def _files_payload(uploads: list[SealedUpload]) -> list[dict]:
@@ -101,7 +81,7 @@ def _claim_token(digest: str | None) -> None:
 
 def _store(fn, uploads: list[SealedUpload], base_dir):
     """Run `fn(store_files)` atomically; files moved in it are removed on failure."""
-    moved: list[Path] = []
+    moved: list[str] = []
 
     def store_files(message: Message) -> None:
         moved.extend(_store_files(message, uploads, base_dir))
@@ -110,12 +90,12 @@ def _store(fn, uploads: list[SealedUpload], base_dir):
         with transaction.atomic():
             return fn(store_files)
     except IntegrityError:
-        for path in moved:
-            path.unlink(missing_ok=True)
+        for name in moved:
+            delete_attachment(name)
         raise Duplicate from None
     except BaseException:
-        for path in moved:
-            path.unlink(missing_ok=True)
+        for name in moved:
+            delete_attachment(name)
         raise
 
 

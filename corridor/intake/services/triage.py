@@ -7,9 +7,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -36,7 +34,7 @@ from corridor.intake.models import (
     VettingItem,
     VettingOutcome,
 )
-from corridor.intake.uploads import blob_dir
+from corridor.intake.uploads import open_attachment
 
 EXCERPT = 280
 SUSPICION_MIN = 10
@@ -366,11 +364,10 @@ def attachment_read(*, actor, attachment: Attachment) -> Iterator[bytes]:
         message.refresh_from_db()
     key = base64.b64decode(message.file_key)
     data_key_bytes(contact.data_key)  # fail here (sealed) rather than mid-stream
-    path = blob_dir(settings.CORRIDOR_BLOB_DIR) / Path(attachment.blob).name
     with transaction.atomic():
         record(IntakeEvent.ATTACHMENT_READ, actor=actor, organisation=contact.organisation, obj=contact,
                attachment=str(attachment.pk))
-    handle = open(path, "rb")  # noqa: SIM115 - closed by the generator
+    handle = open_attachment(attachment.blob)
 
     def stream() -> Iterator[bytes]:
         with handle:

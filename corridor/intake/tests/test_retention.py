@@ -36,10 +36,13 @@ def test_dry_run_changes_nothing(web_contact, settings):
     assert len(_blobs(settings)) == 1 and Receipt.objects.count() == 1
 
 
-def test_the_real_run_erases_contacts_without_a_case(web_contact, recorded_contact, settings):
+def test_the_real_run_erases_contacts_without_a_case(web_contact, recorded_contact, settings,
+                                                     django_capture_on_commit_callbacks):
     _age(100)
     out = StringIO()
-    call_command("intake_retention", stdout=out)
+    # The files go once the erasure has committed (here: the test's own transaction).
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("intake_retention", stdout=out)
     assert "Erased 2 contact" in out.getvalue()
     for contact in Contact.objects.all():
         assert contact.erased is not None

@@ -119,21 +119,30 @@ class Command(BaseCommand):
 
     def _tick(self, stop: threading.Event) -> None:
         """Periodic work: sign a checkpoint of the audit log, then the apps' jobs."""
-        from django.apps import apps
-        from django.db import close_old_connections
-        from django.utils.module_loading import import_string
-
-        from corridor.audit.services import make_checkpoint
-        from corridor.crypto.context import acting_as
-
         while not stop.wait(TICK_SECONDS):
-            with acting_as("system:scheduler"):
-                for job in ["corridor.audit.services.make_checkpoint"] + [
-                    path for config in apps.get_app_configs() for path in getattr(config, "periodic", [])
-                ]:
-                    try:
-                        (make_checkpoint if job.endswith("make_checkpoint") else import_string(job))()
-                    except Exception as exc:  # sealed or transient: try again next tick
-                        self.stderr.write(f"periodic job {job} skipped: {exc.__class__.__name__}")
-                    finally:
-                        close_old_connections()
+            for job, exc in run_periodic():
+                self.stderr.write(f"periodic job {job} skipped: {exc.__class__.__name__}")
+
+
+def run_periodic() -> list[tuple[str, Exception]]:
+    """One round of the periodic jobs (`serve`'s ticker, `corridor tick`); returns the
+    jobs that failed (sealed or transient: they are tried again next round)."""
+    from django.apps import apps
+    from django.db import close_old_connections
+    from django.utils.module_loading import import_string
+
+    from corridor.audit.services import make_checkpoint
+    from corridor.crypto.context import acting_as
+
+    failed = []
+    with acting_as("system:scheduler"):
+        for job in ["corridor.audit.services.make_checkpoint"] + [
+            path for config in apps.get_app_configs() for path in getattr(config, "periodic", [])
+        ]:
+            try:
+                (make_checkpoint if job.endswith("make_checkpoint") else import_string(job))()
+            except Exception as exc:  # noqa: BLE001 - reported, retried next round
+                failed.append((job, exc))
+            finally:
+                close_old_connections()
+    return failed

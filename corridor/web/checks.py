@@ -1,0 +1,70 @@
+"""Corridor's own deployment checks, run with Django's by `corridor check --deploy`.
+
+Each names one unsafe setting of a production install (docs/operations.md):
+debug pages, no TLS on a clearnet name, var/ or the keystore readable by others,
+the key agent running as the web user, a secret key file others can read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+LOCAL = {"127.0.0.1", "localhost", "::1", "testserver"}
+
+
+def _loose(path: Path, mask: int) -> bool:
+    try:
+        return bool(os.stat(path).st_mode & mask)
+    except FileNotFoundError:
+        return False
+
+
+@register(Tags.security, deploy=True)
+def corridor_deploy_checks(app_configs=None, **kwargs) -> list:
+    found: list = []
+    if settings.DEBUG:
+        found.append(Error("CORRIDOR_DEBUG is on: error pages would show settings and data.",
+                           hint="Unset CORRIDOR_DEBUG.", id="corridor.E001"))
+    public = [h for h in settings.ALLOWED_HOSTS if h not in LOCAL and not h.endswith(".onion")]
+    if public and not settings.TLS:
+        found.append(Error(f"Served under {', '.join(public)} without TLS (CORRIDOR_TLS is false).",
+                           hint="Put a TLS proxy in front and set CORRIDOR_TLS=true (deploy/).", id="corridor.E002"))
+    if "*" in settings.ALLOWED_HOSTS:
+        found.append(Error("CORRIDOR_ALLOWED_HOSTS contains '*'.", id="corridor.E003"))
+    var = Path(settings.VAR_DIR)
+    if _loose(var, 0o077):
+        found.append(Error(f"{var} is readable or writable by others (mode {stat.S_IMODE(os.stat(var).st_mode):o}).",
+                           hint=f"chmod 700 {var}", id="corridor.E004"))
+    keystore = Path(settings.CORRIDOR_KEYSTORE)
+    if _loose(keystore, 0o077):
+        found.append(Error(f"The keystore {keystore} is readable by others.", hint=f"chmod 600 {keystore}",
+                           id="corridor.E005"))
+    secret_file = var / "secret-key"
+    if _loose(secret_file, 0o077):
+        found.append(Error(f"{secret_file} is readable by others.", hint=f"chmod 600 {secret_file}",
+                           id="corridor.E006"))
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3") and _loose(Path(str(database["NAME"])), 0o077):
+        found.append(Error("The SQLite database is readable by others.", id="corridor.E007"))
+    if keystore.exists() and os.access(keystore, os.R_OK):
+        found.append(Warning("This user can read the keystore: the key agent does not run under its own user.",
+                             hint="Run keyd as corridor-keyd (deploy/systemd/corridor-keyd.service).",
+                             id="corridor.W001"))
+    sock = Path(settings.CORRIDOR_KEYD_SOCKET)
+    try:
+        owner = os.stat(sock).st_uid
+    except FileNotFoundError:
+        owner = None
+    if owner is not None and owner == os.getuid():
+        found.append(Warning("The key agent's socket belongs to this user: keyd runs as the web user.",
+                             id="corridor.W002"))
+    if getattr(settings, "CORRIDOR_FILE_STORAGE", "filesystem") == "filesystem" and \
+            not database["ENGINE"].endswith("sqlite3") and getattr(settings, "CORRIDOR_HOSTS", []):
+        found.append(Warning("Several hosts are listed but files are kept on this host's disk.",
+                             hint="Set CORRIDOR_FILE_STORAGE=database.", id="corridor.W003"))
+    return found
