@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from corridor.accounts.models import User
 from corridor.accounts.permissions import Perm
 from corridor.audit.services import record
-from corridor.cases import transitions
+from corridor.cases import summaries, transitions
 from corridor.cases.checklists import ALL_KEYS
 from corridor.cases.events import CaseEvent
 from corridor.cases.models import (
@@ -49,6 +49,7 @@ def case_open(*, actor, person: Person, summary: str = "", worker=None, househol
         )
         case.summary = summary
         case.save(force_insert=True)
+        summaries.case_counted(case)
         change = StageChange(case=case, from_stage="", to_stage=Stage.CONTACTED, actor=user_or_none(actor), at=when)
         change.reason = ""
         change.save(force_insert=True)
@@ -78,6 +79,7 @@ def case_transition(*, actor, case: Case, to_stage: str, reason: str, at: dateti
             raise ValidationError({"to_stage": problems})
         when = check_when(at, not_before=fresh.stage_since)
         claim_version(Case, fresh, fresh.version)
+        counted = summaries.snapshot(fresh)
         from_stage = fresh.stage
         fresh.stage = to_stage
         fresh.stage_since = when
@@ -93,6 +95,7 @@ def case_transition(*, actor, case: Case, to_stage: str, reason: str, at: dateti
             fresh.closed = None
         fresh.save(update_fields=["stage", "stage_since", "reached", "closed", "checkin_every_hours",
                                   "next_checkin_due"])
+        summaries.case_changed(counted, fresh)
         if to_stage in LEAVES_SHELTER:
             from corridor.housing.services import stays_end_for_person
 
@@ -131,8 +134,11 @@ def case_assign(*, actor, case: Case, worker: User | None, expected_version: int
         raise ValidationError({"worker": _("Choose an active case worker or coordinator of this organisation.")})
     with transaction.atomic():
         claim_version(Case, case, expected_version)
+        counted = summaries.snapshot(Case.objects.only("organisation", "stage", "reached", "stage_since", "worker")
+                                     .get(pk=case.pk))
         case.worker = worker
         case.save(update_fields=["worker"])
+        summaries.case_changed(counted, case)
         record(CaseEvent.CASE_ASSIGNED, actor=actor, organisation=str(case.organisation_id), obj=case,
                worker=str(worker.pk) if worker else "")
     return case
