@@ -182,6 +182,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite in --var)")
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--iterations", type=int, default=60)
+    parser.add_argument("--only", default="", help="Measure only the pages whose label contains this text.")
     parser.add_argument("--save-every-request", action="store_true",
                         help="Write the session on every request, as before the once-a-minute slide.")
     args = parser.parse_args()
@@ -230,7 +231,7 @@ def main() -> None:
         ]
         print(f"{'page':42} {'p50 ms':>8} {'p95 ms':>8} {'decrypt %':>10} {'floor ms':>9} {'ratio':>6} {'SQL':>4}")
         for label, user, url in pages:
-            if not url:
+            if not url or args.only not in label:
                 continue
             client = _client(user)
             result = _measure(client, url, meter, args.iterations)

@@ -196,11 +196,16 @@ def _beyond(sort: str, values: list, *, backwards: bool) -> Q:
     """Rows strictly after `values` in the ordering (before them when `backwards`)."""
     cond = Q(pk__in=[])
     equal = Q()
-    for (name, desc), value in zip(ORDERINGS[sort], values, strict=True):
+    bound = Q()
+    for i, ((name, desc), value) in enumerate(zip(ORDERINGS[sort], values, strict=True)):
         later = desc == backwards  # descending: "after" means smaller
         cond |= equal & Q(**{f"{name}__{'gt' if later else 'lt'}": value})
         equal &= Q(**{name: value})
-    return cond
+        if i == 0:
+            # The same condition, plus a plain range on the leading column that an
+            # index scan can start from (an OR alone may make it scan from the top).
+            bound = Q(**{f"{name}__{'gte' if later else 'lte'}": value})
+    return bound & cond
 
 
 def _order(sort: str, *, backwards: bool = False) -> list[str]:
