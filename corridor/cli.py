@@ -28,13 +28,15 @@ COMMANDS: list[tuple[str, str]] = [
     ("restore", "Restore an age backup into an empty installation (--dry-run to check it first)."),
     ("verify-bundle", "Verify an evidence bundle offline: no server, no database needed."),
     ("alerts", "Report missed safety check-ins and other open alerts (for cron; non-zero exit when any)."),
+    ("cases-recount", "Check the board's running case totals against a full recount and repair them (has --dry-run)."),
     ("intake_retention", "Erase contacts that never became a case after the retention period (has --dry-run)."),
     ("close_month", "Close a month of accounts; closed months can only be corrected by new entries."),
     ("import_rates", "Import exchange rates with their dates from a CSV file."),
     ("publish_report", "Publish the public transparency report for closed months."),
     ("migrate", "Create or update the database tables."),
 ]
-ALIASES = {"rotate-root": "rotate_root", "verify-bundle": "verify_bundle", "watch-seal": "watch_seal"}
+ALIASES = {"rotate-root": "rotate_root", "verify-bundle": "verify_bundle", "watch-seal": "watch_seal",
+           "cases-recount": "cases_recount"}
 
 
 def _usage() -> str:

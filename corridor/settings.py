@@ -75,7 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "corridor.web.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "corridor.web.sessions.SessionMiddleware",
     "corridor.web.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "corridor.web.csrf.CorridorCsrfViewMiddleware",
@@ -135,10 +135,12 @@ LOGIN_REDIRECT_URL = "web:dashboard"
 
 # Sessions: idle timeout by sliding expiry, absolute timeout enforced in
 # SessionPolicyMiddleware. `__Host-` requires Secure, so it is used behind TLS only.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "corridor.web.sessions"
 SESSION_COOKIE_AGE = env_int("CORRIDOR_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
 SESSION_ABSOLUTE_SECONDS = env_int("CORRIDOR_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=300)
-SESSION_SAVE_EVERY_REQUEST = True
+# The expiry still slides on every request, but is written at most once a minute
+# (`corridor.web.sessions.SessionMiddleware`).
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_HTTPONLY = True

@@ -55,6 +55,8 @@ class CaseEvent(IntEnum):
     PERSON_ERASURE_APPROVED = 4091
     PERSON_ERASURE_DECLINED = 4092
     PERSON_ERASURE_LEGAL_HOLD = 4093
+    # The running case totals disagreed with a recount and were rewritten.
+    CASE_TOTALS_REPAIRED = 4100
 
 
 register(CaseEvent, range(4000, 5000))

@@ -6,8 +6,13 @@ Each function returns the panel's context, or None to hide it for this user.
 from __future__ import annotations
 
 from corridor.accounts.permissions import Perm
-from corridor.cases.selectors.access import visible_cases
-from corridor.cases.selectors.dashboard import attention, checkins_due, open_alerts, pipeline
+from corridor.cases.selectors.dashboard import (
+    BoardFilters,
+    attention,
+    checkins_due,
+    open_alerts,
+    pipeline_from_totals,
+)
 
 
 def my_work(request) -> dict | None:
@@ -20,7 +25,9 @@ def my_work(request) -> dict | None:
 
 def pipeline_panel(request) -> dict | None:
     user = request.user
-    pipe = pipeline(visible_cases(user))
+    if not user.can(Perm.CASE_VIEW_ALL):
+        return None
+    pipe = pipeline_from_totals(user, BoardFilters(), ages=False)
     return {"funnel": pipe["funnel"], "total": pipe["total"], "attention": attention(user)}
 
 

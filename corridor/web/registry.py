@@ -9,11 +9,25 @@ shared templates.
 from __future__ import annotations
 
 from django.apps import apps
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.module_loading import import_string
+
+_NAV: dict[tuple, list[dict]] = {}
 
 
 def nav_for(user) -> list[dict]:
+    """The menu for this user's role, built once per role and URL prefix per process
+    (it depends on nothing else: the labels are lazy and translate when rendered).
+    Callers must not change the list."""
+    key = (getattr(user, "role", None), bool(getattr(user, "is_active", False)),
+           bool(getattr(user, "is_authenticated", False)), get_script_prefix())
+    items = _NAV.get(key)
+    if items is None:
+        items = _NAV[key] = _build_nav(user)
+    return items
+
+
+def _build_nav(user) -> list[dict]:
     items = []
     for config in apps.get_app_configs():
         for label, url_name, perm in getattr(config, "nav", []):

@@ -19,10 +19,11 @@ from corridor.cases.models.cases import (
 from corridor.cases.models.destinations import Application, Country, Embassy, Programme
 from corridor.cases.models.people import Household, Person, PersonIdentifier, Relative
 from corridor.cases.models.safety import Alert, CheckIn
+from corridor.cases.models.summaries import ApplicationTally, CaseTally, StageDay
 from corridor.cases.models.support import Document, Service
 
 __all__ = [
-    "EXITS", "JOURNEY", "Alert", "Application", "BreakGlass", "Case", "CheckIn", "ChecklistTick",
+    "EXITS", "JOURNEY", "Alert", "Application", "ApplicationTally", "BreakGlass", "Case", "CaseTally", "CheckIn", "ChecklistTick",
     "CodeCounter", "Country", "Document", "Embassy", "ErasureRequest", "ExportRequest", "Household", "Note", "Person",
-    "PersonIdentifier", "Programme", "Referral", "Relative", "Service", "Stage", "StageChange",
+    "PersonIdentifier", "Programme", "Referral", "Relative", "Service", "Stage", "StageChange", "StageDay",
 ]

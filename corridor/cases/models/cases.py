@@ -94,6 +94,12 @@ class Case(models.Model):
             models.Index(fields=["organisation", "stage", "reached", "stage_since"], name="case_pipeline"),
             models.Index(fields=["organisation", "worker", "stage"], name="case_caseload"),
             models.Index(fields=["next_checkin_due"], name="case_checkin_due"),
+            # The staff home's "check-ins due" within one organisation, without
+            # walking the organisation's other cases.
+            models.Index(fields=["organisation", "next_checkin_due"], name="case_org_checkin_due"),
+            # A board filtered by period groups the cases opened in it, index-only.
+            models.Index(fields=["organisation", "opened", "stage", "reached", "stage_since", "worker"],
+                         name="case_org_opened_board"),
         ]
 
     def __str__(self) -> str:

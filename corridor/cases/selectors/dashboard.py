@@ -1,7 +1,9 @@
 """The coordinator's board: funnel, time in stage, caseload, alerts, referrals.
 
-Aggregates only (no decryption), each a single GROUP BY over the organisation's
-cases, so the board stays fast at 100,000 cases.
+Aggregates only (no decryption). The unfiltered board and the board of one worker
+read the running totals of `corridor.cases.summaries` (a few hundred rows however
+many cases there are); a period or high-risk filter groups the matching cases
+themselves, index-only, so its cost follows the cases it matches.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from corridor.accounts.models import User
 from corridor.accounts.permissions import Perm
+from corridor.cases import summaries
 from corridor.cases.models import (
     EXITS,
     JOURNEY,
@@ -56,6 +59,51 @@ def board_cases(user, filters: BoardFilters) -> QuerySet[Case]:
     return qs
 
 
+def from_totals(filters: BoardFilters) -> bool:
+    """Whether the running totals answer this board (no period, no risk filter)."""
+    return not filters.period and not filters.high_risk
+
+
+def _scope(filters: BoardFilters) -> tuple[str, str]:
+    if filters.worker:
+        from corridor.cases.selectors.lists import _uuid
+
+        return summaries.WORKER, summaries.worker_key(_uuid(filters.worker)) if _uuid(filters.worker) else "-"
+    return summaries.ALL, ""
+
+
+def pipeline_from_totals(user, filters: BoardFilters, *, ages: bool = True) -> dict:
+    """`pipeline()` from the running totals: two small queries (one without the ages)."""
+    dim, key = _scope(filters)
+    tally = summaries.tally(user.organisation_id, dim, key)
+    totals = {s: 0 for s in JOURNEY if s != Stage.RESETTLED}
+    for (stage, _reached), n in tally.items():
+        if stage in totals:
+            totals[stage] += n
+    waiting = summaries.age_buckets(user.organisation_id, dim, key, buckets=AGE_BUCKETS,
+                                    totals=totals) if ages else {}
+    return _shape([{"stage": s, "reached": r, "n": n} for (s, r), n in tally.items()], waiting)
+
+
+def caseload_from_totals(user, filters: BoardFilters, *, known: list[User] = ()) -> list[dict]:
+    counts = summaries.tally_by_key(user.organisation_id, summaries.WORKER,
+                                    [s for s in Stage.values if s not in EXITS and s != Stage.RESETTLED])
+    if filters.worker:
+        _dim, key = _scope(filters)
+        counts = {k: n for k, n in counts.items() if k == key}
+    by_worker = {(None if k == summaries.NO_WORKER else _uuid_or_none(k)): n for k, n in counts.items()}
+    return _caseload_rows(user, by_worker, known=known)
+
+
+def _uuid_or_none(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 def pipeline(qs: QuerySet[Case]) -> dict:
     """Funnel (furthest stage reached), cases now at each stage, and how long the
     open ones have waited in their stage, from one grouped query."""
@@ -68,18 +116,24 @@ def pipeline(qs: QuerySet[Case]) -> dict:
         buckets[name] = Count("stage_since", filter=cond)
     # COUNT(*) and COUNT(stage_since), not COUNT(id): the id is not in the covering
     # index `case_pipeline`, and reading it would touch every wide row.
-    rows = qs.order_by().values("stage", "reached").annotate(n=Count("*"), **buckets)
+    rows = list(qs.order_by().values("stage", "reached").annotate(n=Count("*"), **buckets))
+    ages: dict[str, dict[str, int]] = {s: {b[0]: 0 for b in AGE_BUCKETS} for s in JOURNEY}
+    for row in rows:
+        if row["stage"] in ages:
+            for name, _low, _high in AGE_BUCKETS:
+                ages[row["stage"]][name] += row[name]
+    return _shape(rows, ages)
+
+
+def _shape(rows, ages: dict[str, dict[str, int]]) -> dict:
     reached = [0] * len(JOURNEY)
     now_at: dict[str, int] = {s: 0 for s in Stage.values}
-    ages: dict[str, dict[str, int]] = {s: {b[0]: 0 for b in AGE_BUCKETS} for s in JOURNEY}
+    ages = {s: ages.get(s) or {b[0]: 0 for b in AGE_BUCKETS} for s in JOURNEY}
     total = 0
     for row in rows:
         total += row["n"]
         reached[min(row["reached"], len(JOURNEY) - 1)] += row["n"]
         now_at[row["stage"]] = now_at.get(row["stage"], 0) + row["n"]
-        if row["stage"] in ages:
-            for name, _low, _high in AGE_BUCKETS:
-                ages[row["stage"]][name] += row[name]
     funnel = []
     running = 0
     for i in range(len(JOURNEY) - 1, -1, -1):
@@ -100,9 +154,18 @@ def caseload(user, qs: QuerySet[Case]) -> list[dict]:
     alerts: who is overloaded, and who has someone missing right now."""
     open_qs = qs.exclude(stage__in=[*EXITS, Stage.RESETTLED])
     counts = dict(open_qs.order_by().values("worker_id").annotate(n=Count("*")).values_list("worker_id", "n"))
+    return _caseload_rows(user, counts)
+
+
+def _caseload_rows(user, counts: dict, *, known: list[User] = ()) -> list[dict]:
+    """`known`: users already loaded for the page (the worker filter's choices);
+    only the others (a deactivated worker who still holds cases) are fetched."""
     alerts = dict(Alert.objects.filter(organisation_id=user.organisation_id, resolved__isnull=True)
                   .order_by().values("case__worker_id").annotate(n=Count("*")).values_list("case__worker_id", "n"))
-    workers = User.objects.filter(organisation_id=user.organisation_id, pk__in=[k for k in counts if k])
+    have = {w.pk: w for w in known if w.pk in counts}
+    missing = [k for k in counts if k and k not in have]
+    workers = list(have.values()) + (list(User.objects.filter(organisation_id=user.organisation_id, pk__in=missing))
+                                     if missing else [])
     out = [{"worker": w, "n": counts[w.pk], "alerts": alerts.get(w.pk, 0)} for w in workers]
     out.sort(key=lambda r: (-r["n"], r["worker"].username))
     if None in counts:

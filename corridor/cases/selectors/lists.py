@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -21,11 +20,6 @@ from corridor.crypto.normalize import NotAnIdentifier, normalise
 
 PAGE_SIZE = 50
 CODE_RE = re.compile(r"^[A-Za-z]{1,3}H?-\d{1,7}$")
-SORTS = {
-    "opened": ("-opened",),
-    "waiting": ("stage_since",),
-    "risk": ("-person__risk", "-opened"),
-}
 OPEN = "open"
 CLOSED = "closed"
 
@@ -47,7 +41,7 @@ class CaseFilters:
             stage = ""
         sort = data.get("sort", "opened")
         return cls(q=(data.get("q") or "").strip()[:80], stage=stage, worker=(data.get("worker") or "")[:40],
-                   country=(data.get("country") or "").upper()[:2], sort=sort if sort in SORTS else "opened",
+                   country=(data.get("country") or "").upper()[:2], sort=sort if sort in ORDERINGS else "opened",
                    alerts=data.get("alerts") == "1")
 
     def as_export(self) -> dict:
@@ -132,16 +126,159 @@ def _uuid(value: str):
         return None
 
 
-def case_page(user, filters: CaseFilters, page_number) -> tuple[Page, list[dict]]:
+# Keyset orderings, each ending with the primary key so the order is total: a page
+# starts after (or before) the row a cursor names, so page 20,000 costs what page 1
+# costs, where OFFSET would read and discard a million index entries.
+ORDERINGS = {
+    "opened": (("opened", True), ("id", False)),
+    "waiting": (("stage_since", False), ("id", False)),
+    "risk": (("person__risk", True), ("opened", True), ("id", False)),
+}
+# Above this many matches a filter the totals do not cover shows "more than".
+COUNT_CAP = 1000
+
+
+@dataclass
+class KeysetPage:
+    total: int
+    capped: bool
+    next_cursor: str = ""
+    previous_cursor: str = ""
+
+    @property
+    def has_next(self) -> bool:
+        return bool(self.next_cursor)
+
+    @property
+    def has_previous(self) -> bool:
+        return bool(self.previous_cursor)
+
+
+def _encode(values) -> str:
+    import base64
+    import json
+
+    out = []
+    for v in values:
+        out.append(v.isoformat() if hasattr(v, "isoformat") else str(v) if not isinstance(v, int) else v)
+    return base64.urlsafe_b64encode(json.dumps(out, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(token: str, sort: str) -> list | None:
+    """The cursor's values, or None when it is not one of ours (a first page then)."""
+    import base64
+    import binascii
+    import json
+    import uuid
+    from datetime import datetime
+
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(ORDERINGS[sort]):
+            return None
+        values = []
+        for (name, _desc), value in zip(ORDERINGS[sort], raw, strict=True):
+            if name == "id":
+                values.append(uuid.UUID(str(value)))
+            elif name == "person__risk":
+                values.append(int(value))
+            else:
+                moment = datetime.fromisoformat(str(value))
+                if moment.tzinfo is None:
+                    return None
+                values.append(moment)
+        return values
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _beyond(sort: str, values: list, *, backwards: bool) -> Q:
+    """Rows strictly after `values` in the ordering (before them when `backwards`)."""
+    cond = Q(pk__in=[])
+    equal = Q()
+    bound = Q()
+    for i, ((name, desc), value) in enumerate(zip(ORDERINGS[sort], values, strict=True)):
+        later = desc == backwards  # descending: "after" means smaller
+        cond |= equal & Q(**{f"{name}__{'gt' if later else 'lt'}": value})
+        equal &= Q(**{name: value})
+        if i == 0:
+            # The same condition, plus a plain range on the leading column that an
+            # index scan can start from (an OR alone may make it scan from the top).
+            bound = Q(**{f"{name}__{'gte' if later else 'lte'}": value})
+    return bound & cond
+
+
+def _order(sort: str, *, backwards: bool = False) -> list[str]:
+    return [("-" if desc != backwards else "") + name for name, desc in ORDERINGS[sort]]
+
+
+def list_total(user, filters: CaseFilters) -> int | None:
+    """The number of cases a filter matches, from the running totals, or None when
+    they do not cover it (a search, open alerts, a country and a worker at once)."""
+    from corridor.cases import summaries
+
+    if filters.q or filters.alerts:
+        return None
+    if filters.stage == OPEN:
+        stages = [s for s in Stage.values if s not in EXITS and s != Stage.RESETTLED]
+    elif filters.stage == CLOSED:
+        stages = [*EXITS, Stage.RESETTLED]
+    else:
+        stages = [filters.stage] if filters.stage else None
+    if not user.can(Perm.CASE_VIEW_ALL):
+        if not user.can(Perm.CASE_VIEW_ASSIGNED):
+            return 0
+        if filters.country:
+            return None
+        return summaries.count(user.organisation_id, stages=stages, dim=summaries.WORKER, key=str(user.pk))
+    if filters.worker and filters.country:
+        return None
+    if filters.worker:
+        worker = None if filters.worker == "none" else _uuid(filters.worker)
+        return summaries.count(user.organisation_id, stages=stages, dim=summaries.WORKER,
+                               key=summaries.worker_key(worker))
+    if filters.country:
+        return summaries.count(user.organisation_id, stages=stages, dim=summaries.COUNTRY, key=filters.country)
+    return summaries.count(user.organisation_id, stages=stages)
+
+
+def case_page(user, filters: CaseFilters, *, after: str | None = None,
+              before: str | None = None) -> tuple[KeysetPage, list[dict]]:
     """One page of the list, with only the shown names decrypted.
 
     The page's data keys are unwrapped in one agent round trip (`preload`).
     """
-    # Page over ids only (index-only on the covering indexes, cheap even at page
-    # 200), then load the 50 rows with their people and keys.
-    ids_qs = search_cases(user, filters).order_by(*SORTS[filters.sort]).values_list("pk", flat=True)
-    page = Paginator(ids_qs, PAGE_SIZE).get_page(page_number)
-    ids = list(page.object_list)
+    sort = filters.sort
+    qs = search_cases(user, filters)
+    total = list_total(user, filters)
+    capped = False
+    if total is None:
+        total = qs.order_by().values("pk")[:COUNT_CAP + 1].count()
+        capped = total > COUNT_CAP
+        total = min(total, COUNT_CAP)
+    cursor = _decode(after, sort) if after else None
+    backwards = False
+    if cursor is None and before:
+        cursor = _decode(before, sort)
+        backwards = cursor is not None
+    if cursor is not None:
+        qs = qs.filter(_beyond(sort, cursor, backwards=backwards))
+    # Page over the ordering columns only (index-only on the covering indexes),
+    # then load the 50 rows with their people and keys.
+    keyed = list(qs.order_by(*_order(sort, backwards=backwards))
+                 .values_list(*[name for name, _desc in ORDERINGS[sort]])[:PAGE_SIZE + 1]) if total else []
+    more = len(keyed) > PAGE_SIZE
+    keyed = keyed[:PAGE_SIZE]
+    if backwards:
+        keyed.reverse()
+    page = KeysetPage(total=total, capped=capped)
+    if keyed and backwards:
+        page.next_cursor = _encode(keyed[-1])
+        page.previous_cursor = _encode(keyed[0]) if more else ""
+    elif keyed:
+        page.next_cursor = _encode(keyed[-1]) if more else ""
+        page.previous_cursor = _encode(keyed[0]) if cursor is not None else ""
+    ids = [row[-1] for row in keyed]
     loaded = {c.pk: c for c in (
         Case.objects.filter(pk__in=ids)
         .select_related("person__data_key", "worker", "household")

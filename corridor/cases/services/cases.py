@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from corridor.accounts.models import User
 from corridor.accounts.permissions import Perm
 from corridor.audit.services import happened, record
-from corridor.cases import transitions
+from corridor.cases import summaries, transitions
 from corridor.cases.checklists import ALL_KEYS
 from corridor.cases.events import CaseEvent
 from corridor.cases.models import (
@@ -90,6 +90,7 @@ def case_open(*, actor, person: Person, summary: str = "", worker=None, househol
         case.summary = summary
         case.intake = intake
         case.save(force_insert=True)
+        summaries.case_counted(case)
         previous = ""
         for i, (stage, at, reason) in enumerate(steps):
             # Steps given at once may share a moment (a vetting and an acceptance on
@@ -123,10 +124,12 @@ def case_transition(*, actor, case: Case, to_stage: str, reason: str, at: dateti
                  .get(pk=case.pk))
         if expected_version is not None and fresh.version != int(expected_version):
             raise StaleEdit(fresh.version)
+        counted = summaries.snapshot(fresh)
         if at is not None and check_when(at) < fresh.stage_since:
             change = _insert_step(actor, fresh, to_stage, reason, check_when(at))
         else:
             change = _move(actor, fresh, to_stage, reason, at)
+        summaries.case_changed(counted, fresh)
     for name in ("stage", "stage_since", "reached", "closed", "version", "checkin_every_hours", "next_checkin_due"):
         setattr(case, name, getattr(fresh, name))
     return change
@@ -225,8 +228,11 @@ def case_assign(*, actor, case: Case, worker: User | None, expected_version: int
         raise ValidationError({"worker": _("Choose an active case worker or coordinator of this organisation.")})
     with transaction.atomic():
         claim_version(Case, case, expected_version)
+        counted = summaries.snapshot(Case.objects.only("organisation", "stage", "reached", "stage_since", "worker")
+                                     .get(pk=case.pk))
         case.worker = worker
         case.save(update_fields=["worker"])
+        summaries.case_changed(counted, case)
         record(CaseEvent.CASE_ASSIGNED, actor=actor, organisation=str(case.organisation_id), obj=case,
                worker=str(worker.pk) if worker else "")
     return case

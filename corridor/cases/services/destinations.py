@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from corridor.audit.services import record
+from corridor.cases import summaries
 from corridor.cases.events import CaseEvent
 from corridor.cases.models import Application, Case, Country, Embassy, Programme
 from corridor.cases.services._common import check_range, clean_text
@@ -65,9 +66,16 @@ def application_add(*, actor, case: Case, country: Country, programme: str, subm
     if embassy is not None and (embassy.organisation_id != case.organisation_id or embassy.country_id != country.pk):
         raise ValidationError({"embassy": _("Choose an embassy of this country.")})
     with transaction.atomic():
+        # The row lock orders this against a stage move of the same case, which
+        # moves the case's country totals.
+        locked = Case.objects.select_for_update().only("organisation", "stage", "reached", "stage_since",
+                                                        "worker").get(pk=case.pk)
+        counted = summaries.snapshot(locked)
         app = Application(case=case, country=country, programme=programme, submitted=submitted, embassy=embassy)
         app.notes = clean_text(notes)
         app.save(force_insert=True)
+        summaries.case_changed(counted, locked, countries=counted.countries | {country.pk})
+        summaries.application_changed(organisation_id=locked.organisation_id, application=app, before=None)
         record(CaseEvent.APPLICATION_ADDED, actor=actor, organisation=str(case.organisation_id), obj=case,
                country=country.code, programme=programme)
     return app
@@ -86,6 +94,8 @@ def application_decide(*, actor, application: Application, decision: str, decide
     check_range(application.submitted, decided, end_field="decided",
                 message=_("The decision date is before the application was submitted."))
     with transaction.atomic():
+        stored = (Application.objects.select_for_update().select_related("case")
+                  .only("decision", "decided", "case__organisation").get(pk=application.pk))
         application.decision = decision
         application.decided = decided
         fields = ["decision", "decided"]
@@ -93,6 +103,8 @@ def application_decide(*, actor, application: Application, decision: str, decide
             application.notes = clean_text(notes)
             fields.append("notes")
         application.save(update_fields=fields)
+        summaries.application_changed(organisation_id=stored.case.organisation_id, application=application,
+                                      before=(stored.decision, stored.decided))
         record(CaseEvent.APPLICATION_DECIDED, actor=actor, organisation=str(application.case.organisation_id),
                obj=application.case, country=application.country_id, decision=decision)
     return application

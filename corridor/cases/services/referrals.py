@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from corridor.accounts.models import Organisation
 from corridor.accounts.permissions import Perm
 from corridor.audit.services import record
+from corridor.cases import summaries
 from corridor.cases.events import CaseEvent
 from corridor.cases.models import (
     EXITS,
@@ -119,12 +120,18 @@ def referral_accept(*, actor, referral: Referral) -> Case:
             old_code = member.code
             new_code = next_code(to_org)
             rekey(person.data_key, objects=_records_under_key(person, member), organisation=to_org)
+            locked_case = Case.objects.select_for_update().only(
+                "organisation", "stage", "reached", "stage_since", "worker").get(pk=member.pk)
+            counted = summaries.snapshot(locked_case)
+            summaries.applications_moved([member.pk], from_org=member.organisation_id, to_org=to_org.pk)
             Person.objects.filter(pk=person.pk).update(organisation=to_org, code=new_code, household=new_household)
             Case.objects.filter(pk=member.pk).update(organisation=to_org, code=new_code, household=new_household,
                                                      worker=None, version=member.version + 1)
             # The sending organisation's embassy contacts stay with it.
             Application.objects.filter(case=member).update(embassy=None)
             Alert.objects.filter(case=member).update(organisation=to_org)
+            locked_case.organisation_id, locked_case.worker_id = to_org.pk, None
+            summaries.case_changed(counted, locked_case)
             record(CaseEvent.CASE_TRANSFERRED_OUT, actor=actor, organisation=str(referral.from_org_id),
                    object_type="cases.case", object_id=old_code, referral=str(referral.pk))
             record(CaseEvent.CASE_TRANSFERRED_IN, actor=actor, organisation=str(to_org.pk),

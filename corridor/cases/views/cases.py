@@ -29,7 +29,8 @@ from corridor.web.decorators import require_perm
 def case_list(request: HttpRequest) -> HttpResponse:
     filters = CaseFilters.from_query(request.GET)
     can_list = request.user.can(Perm.CASE_VIEW_ASSIGNED)
-    page, rows = case_page(request.user, filters, request.GET.get("page")) if can_list else (None, [])
+    page, rows = case_page(request.user, filters, after=request.GET.get("after"),
+                           before=request.GET.get("before")) if can_list else (None, [])
     context = {
         "filters": filters, "page": page, "rows": rows, "can_list": can_list,
         "stages": Stage.choices, "is_coordinator": request.user.can(Perm.CASE_VIEW_ALL),
@@ -44,7 +45,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 def _query_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
-    params.pop("page", None)
+    for name in ("page", "after", "before"):
+        params.pop(name, None)
     return params.urlencode()
 
 

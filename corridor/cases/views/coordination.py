@@ -27,8 +27,11 @@ from corridor.cases.selectors.dashboard import (
     attention,
     board_cases,
     caseload,
+    caseload_from_totals,
+    from_totals,
     open_alerts,
     pipeline,
+    pipeline_from_totals,
 )
 from corridor.cases.selectors.exports import export_rows, export_size
 from corridor.cases.selectors.lists import CaseFilters, workers_for
@@ -42,12 +45,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     from corridor.housing.selectors import houses_for_user, occupancy_now
 
     filters = BoardFilters.from_query(request.GET)
-    qs = board_cases(request.user, filters)
-    pipe = pipeline(qs)
-    load = caseload(request.user, qs)
+    workers = workers_for(request.user)
+    if from_totals(filters):
+        pipe = pipeline_from_totals(request.user, filters)
+        load = caseload_from_totals(request.user, filters, known=workers)
+    else:
+        qs = board_cases(request.user, filters)
+        pipe, load = pipeline(qs), caseload(request.user, qs)
     alerts, alert_count = open_alerts(request.user, limit=15)
     context = {
-        "filters": filters, "periods": PERIODS, "workers": workers_for(request.user),
+        "filters": filters, "periods": PERIODS, "workers": workers,
         "pipe": pipe, "funnel_chart": charts.hbars(pipe["funnel"], value="reached", ghost="now"),
         "waiting_chart": charts.stacked(pipe["waiting"], keys=[b[0] for b in AGE_BUCKETS]),
         "load_chart": charts.hbars([{**r, "label": str(r["worker"] or _("Not assigned"))} for r in load],
