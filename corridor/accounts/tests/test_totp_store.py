@@ -113,7 +113,7 @@ def test_a_reset_destroys_the_old_seeds_key(cast):
 
 
 def test_the_data_migration_encrypts_clear_seeds_and_clears_the_column(cast, client):
-    migration = importlib.import_module("corridor.accounts.migrations.0005_encrypt_existing_totp_seeds")
+    migration = importlib.import_module("corridor.accounts.migrations.0007_encrypt_existing_totp_seeds")
     # An installation from before: django-otp's own device with its seed in clear.
     seed = bytes(range(20))
     TOTPDevice.objects.filter(user=cast.alice).delete()
@@ -132,7 +132,7 @@ def test_the_data_migration_encrypts_clear_seeds_and_clears_the_column(cast, cli
 
 
 def test_the_data_migration_stops_with_advice_when_the_agent_is_sealed(fresh_agent, cast):
-    migration = importlib.import_module("corridor.accounts.migrations.0005_encrypt_existing_totp_seeds")
+    migration = importlib.import_module("corridor.accounts.migrations.0007_encrypt_existing_totp_seeds")
     TOTPDevice.objects.create(user=cast.alice, name="old", confirmed=True, key=bytes(20).hex())
     fresh_agent.agent.seal(reason="test")
     from django.apps import apps
