@@ -37,9 +37,10 @@ class CaseRow(Schema):
 
 
 class CasePage(Schema):
-    page: int
-    pages: int
     count: int
+    count_capped: bool
+    next: str | None
+    previous: str | None
     results: list[CaseRow]
 
 
@@ -115,15 +116,19 @@ def _case_out(case) -> dict:
 
 @router.get("", response={200: CasePage, **ERRORS}, url_name="case_list",
             summary="Cases this token may list (assigned, or the organisation's for coordinators)")
-def case_list(request, stage: str = "", q: str = Query("", max_length=80), page: int = Query(1, ge=1, le=10**6)):
+def case_list(request, stage: str = "", q: str = Query("", max_length=80), after: str = Query("", max_length=200),
+              before: str = Query("", max_length=200)):
+    """Keyset pages, as on the case list: pass `next` back as `after` (or `previous`
+    as `before`); a cursor that does not parse gives the first page."""
     user = request.auth
     _require_case_perm(user)
     if not user.can(Perm.CASE_VIEW_ASSIGNED):
-        return {"page": 1, "pages": 1, "count": 0, "results": []}
+        return {"count": 0, "count_capped": False, "next": None, "previous": None, "results": []}
     filters = CaseFilters.from_query({"stage": stage, "q": q})
-    page_obj, rows = case_page(user, filters, page)
+    page_obj, rows = case_page(user, filters, after=after or None, before=before or None)
     return {
-        "page": page_obj.number, "pages": page_obj.paginator.num_pages, "count": page_obj.paginator.count,
+        "count": page_obj.total, "count_capped": page_obj.capped, "next": page_obj.next_cursor or None,
+        "previous": page_obj.previous_cursor or None,
         "results": [{
             "code": r["code"], "name": r["name"], "stage": r["stage_value"], "days_in_stage": r["days"],
             "worker": r["worker"].username if r["worker"] else None,
