@@ -30,6 +30,7 @@ class EvidenceEvent(IntEnum):
     FILE_EXPORTED = 6022
     FILE_TRANSFERRED = 6023
     FILE_REFUSED = 6024
+    FILE_STRIPPED = 6025
     FILING_CREATED = 6030
     FILING_UPDATED = 6031
     FILING_STEP_ADDED = 6032
@@ -44,7 +45,7 @@ class EvidenceEvent(IntEnum):
 
 CUSTODY_CODES = frozenset(
     {EvidenceEvent.FILE_RECEIVED, EvidenceEvent.FILE_VIEWED, EvidenceEvent.FILE_EXPORTED,
-     EvidenceEvent.FILE_TRANSFERRED}
+     EvidenceEvent.FILE_TRANSFERRED, EvidenceEvent.FILE_STRIPPED}
 )
 
 register(EvidenceEvent, range(6000, 7000))

@@ -18,6 +18,9 @@ from pathlib import Path
 
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
+from corridor.evidence.bombs import ContentChecks
+from corridor.evidence.ingest import max_inflated, max_pixels
+from corridor.evidence.sniff import Refused as ContentRefused
 from corridor.intake import filetypes
 from corridor.intake.sealing import FileSealer
 
@@ -33,6 +36,12 @@ class SealedUpload:
     kind: str = ""
     sealer: FileSealer | None = None
     handle: object = None
+    checks: ContentChecks | None = None
+
+
+# Codes of the streaming content checks, as problems of the public form.
+CONTENT_PROBLEMS = {"pixels": "pixels", "bomb": "bomb", "polyglot": "polyglot", "malformed": "damaged",
+                    "content_mismatch": "mismatch"}
 
 
 def blob_dir(base) -> Path:
@@ -49,7 +58,7 @@ def _open_private(path: Path):
 class SealingUploadHandler(FileUploadHandler):
     """Problems are recorded in `problem` (a code the view turns into a message in
     the person's language): too_many, too_large, too_large_total, archive, type,
-    mismatch, empty, interrupted."""
+    mismatch, empty, interrupted, pixels, bomb, polyglot, damaged."""
 
     def __init__(self, request, *, content_key: bytes, base_dir, max_files: int, max_file_bytes: int,
                  max_total_bytes: int) -> None:
@@ -104,6 +113,8 @@ class SealingUploadHandler(FileUploadHandler):
             self._refuse("too_large", stop=True)
         temp = self.directory / "tmp" / (secrets.token_hex(16) + ".part")
         upload = SealedUpload(id=uuid.uuid4(), number=number, ext=ext, temp_path=temp)
+        upload.checks = ContentChecks(filetypes.BY_EXTENSION[ext].name, max_pixels=max_pixels(),
+                                      max_inflated=max_inflated())
         upload.handle = _open_private(temp)
         upload.sealer = FileSealer(self.content_key, upload.id, upload.handle)
         self.uploads.append(upload)
@@ -121,6 +132,15 @@ class SealingUploadHandler(FileUploadHandler):
             self._refuse("too_large_total", stop=True)
         if len(cur.head) < filetypes.HEAD_BYTES:
             cur.head += raw_data[: filetypes.HEAD_BYTES - len(cur.head)]
+        try:
+            cur.checks.feed(raw_data)
+        except ContentRefused as exc:
+            # What the first bytes say (an archive, another type) explains it better.
+            try:
+                filetypes.identify(cur.ext, bytes(cur.head), cur.size)
+            except filetypes.Refused as first:
+                self._refuse(first.code, stop=True)
+            self._refuse(CONTENT_PROBLEMS.get(exc.code, "damaged"), stop=True)
         cur.sealer.write(raw_data)
         return None
 
@@ -130,8 +150,12 @@ class SealingUploadHandler(FileUploadHandler):
             return
         try:
             kind = filetypes.identify(cur.ext, bytes(cur.head), cur.size)
+            cur.checks.close()
         except filetypes.Refused as exc:
             self._refuse(exc.code, stop=False)
+            return
+        except ContentRefused as exc:
+            self._refuse(CONTENT_PROBLEMS.get(exc.code, "damaged"), stop=False)
             return
         cur.kind = kind.name
         cur.sealer.finish()

@@ -18,4 +18,5 @@ urlpatterns = [
     path("<uuid:contact_id>/handled/", staff.mark_handled, name="handled"),
     path("<uuid:contact_id>/open-case/", staff.open_case, name="open_case"),
     path("files/<uuid:attachment_id>/", staff.attachment, name="attachment"),
+    path("files/<uuid:attachment_id>/original/", staff.attachment_original, name="attachment_original"),
 ]

@@ -33,7 +33,7 @@ FILES = ROOT + "files/"
 METADATA = (README, MANIFEST, PROOFS, CHECKPOINT, LOG_KEY)
 BLOCK = 512
 # Audit codes the verifier must recognise (corridor.evidence.events, stable forever).
-CUSTODY_NAMES = {6020: "received", 6021: "viewed", 6022: "exported", 6023: "transferred"}
+CUSTODY_NAMES = {6020: "received", 6021: "viewed", 6022: "exported", 6023: "transferred", 6025: "stripped"}
 BUNDLE_SEALED = 6043
 
 

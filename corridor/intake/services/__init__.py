@@ -15,6 +15,7 @@ from corridor.intake.services.public import (  # noqa: F401
 )
 from corridor.intake.services.triage import (  # noqa: F401
     attachment_read,
+    attachment_strip,
     contact_add_identifier,
     contact_check_provocateurs,
     contact_open_case,

@@ -53,8 +53,9 @@ def contact_erase(*, actor, contact: Contact, reason: str = "retention") -> list
     from corridor.exposure.models import ExposureAlert, ExposureMatch, Identifier
 
     directory = blob_dir(settings.CORRIDOR_BLOB_DIR)
-    files = [directory / Path(name).name for name in
-             Attachment.objects.filter(message__contact=contact).values_list("blob", flat=True)]
+    files = [directory / Path(name).name
+             for pair in Attachment.objects.filter(message__contact=contact).values_list("blob", "working_blob")
+             for name in pair if name]
     if contact.data_key_id is not None:
         destroy_data_key(contact.data_key)
     Attachment.objects.filter(message__contact=contact).delete()

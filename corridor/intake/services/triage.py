@@ -5,6 +5,7 @@ through `selectors.get_contact_for_user`; decisions are checked again here."""
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -323,24 +324,104 @@ def _copy_identifiers(actor, contact: Contact, person) -> None:
 
 
 # --- files ----------------------------------------------------------------------------------------
-def attachment_read(*, actor, attachment: Attachment) -> Iterator[bytes]:
-    """Decrypting stream of an attachment; the read is audited before any byte goes out."""
+# Attachments are handled like evidence files: the original stays as it arrived,
+# staff get a working copy without metadata, and opening the original is a
+# separate, deliberate and audited act (`attachment_read(..., original=True)`).
+def _attachment_key(actor, attachment: Attachment) -> bytes:
     message = attachment.message
     contact = message.contact
     _require_key(contact)
     if message.sealed is not None:
         messages_open(actor=actor, organisation=contact.organisation, contact=contact)
         message.refresh_from_db()
-    key = base64.b64decode(message.file_key)
     data_key_bytes(contact.data_key)  # fail here (sealed) rather than mid-stream
-    path = blob_dir(settings.CORRIDOR_BLOB_DIR) / Path(attachment.blob).name
-    with transaction.atomic():
-        record(IntakeEvent.ATTACHMENT_READ, actor=actor, organisation=contact.organisation, obj=contact,
-               attachment=str(attachment.pk))
+    return base64.b64decode(message.file_key)
+
+
+def _blob_path(name: str) -> Path:
+    return blob_dir(settings.CORRIDOR_BLOB_DIR) / Path(name).name
+
+
+def _open_stream(key: bytes, ad_id, path: Path) -> Iterator[bytes]:
     handle = open(path, "rb")  # noqa: SIM115 - closed by the generator
 
     def stream() -> Iterator[bytes]:
         with handle:
-            yield from sealing.open_file(key, attachment.pk, handle)
+            yield from sealing.open_file(key, ad_id, handle)
 
     return stream()
+
+
+def attachment_strip(*, actor, attachment: Attachment) -> Attachment:
+    """Make the working copy without metadata (once), or record why there is none.
+
+    The plaintext exists only in the scrubbing tool's private directory; the copy
+    is sealed under the message's content key with its own associated data
+    (`sealing.working_ad`), so it can never be served as the original or the
+    other way round.
+    """
+    import secrets
+
+    from corridor.evidence import scrub
+    from corridor.evidence.ingest import max_pixels
+
+    if attachment.working_blob or attachment.working_refused:
+        return attachment
+    key = _attachment_key(actor, attachment)
+    directory = blob_dir(settings.CORRIDOR_BLOB_DIR)
+    name = secrets.token_hex(16)
+    temp = directory / "tmp" / (name + ".part")
+    refused, size = "", 0
+    try:
+        original = _open_stream(key, attachment.pk, _blob_path(attachment.blob))
+        with scrub.scrubbed(attachment.kind, original, max_pixels=max_pixels()) as clean:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                sealer = sealing.FileSealer(key, sealing.working_ad(attachment.pk), out)
+                while piece := clean.read(1 << 20):
+                    sealer.write(piece)
+                    size += len(piece)
+                sealer.finish()
+                out.flush()
+                os.fsync(out.fileno())
+        os.replace(temp, directory / name)
+    except scrub.Unstrippable as exc:
+        refused = exc.code
+        temp.unlink(missing_ok=True)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    with transaction.atomic():
+        row = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        if row.working_blob or row.working_refused:
+            (directory / name).unlink(missing_ok=True)  # a colleague's request made it first
+        else:
+            if refused:
+                row.working_refused = refused
+            else:
+                row.working_blob, row.working_size = name, size
+            row.save(update_fields=["working_blob", "working_size", "working_refused"])
+            contact = attachment.message.contact
+            record(IntakeEvent.ATTACHMENT_STRIPPED, actor=actor, organisation=contact.organisation, obj=contact,
+                   attachment=str(attachment.pk), tool=scrub.tool_for(row.kind), refused=refused)
+    attachment.working_blob, attachment.working_size = row.working_blob, row.working_size
+    attachment.working_refused = row.working_refused
+    return attachment
+
+
+def attachment_read(*, actor, attachment: Attachment, original: bool = False) -> Iterator[bytes]:
+    """Decrypting stream of the working copy, or of the original when asked for on
+    purpose; the read is audited before any byte goes out."""
+    if not original:
+        attachment_strip(actor=actor, attachment=attachment)
+        if not attachment.working_blob:
+            raise ValidationError(attachment.working_refused_text, code="no_working_copy")
+    key = _attachment_key(actor, attachment)
+    contact = attachment.message.contact
+    with transaction.atomic():
+        record(IntakeEvent.ATTACHMENT_ORIGINAL_OPENED if original else IntakeEvent.ATTACHMENT_READ, actor=actor,
+               organisation=contact.organisation, obj=contact, attachment=str(attachment.pk),
+               copy="original" if original else "working")
+    if original:
+        return _open_stream(key, attachment.pk, _blob_path(attachment.blob))
+    return _open_stream(key, sealing.working_ad(attachment.pk), _blob_path(attachment.working_blob))
