@@ -75,6 +75,7 @@ class CoreEvent(IntEnum):
     ALERT_ACKNOWLEDGED = 1206
     DEMO_LOADED = 1300
     BACKUP_WRITTEN = 1301
+    RETENTION_RUN = 1302
 
 
 register(CoreEvent, range(1000, 2000))

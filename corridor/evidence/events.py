@@ -41,6 +41,7 @@ class EvidenceEvent(IntEnum):
     BUNDLE_BUILT = 6044
     BUNDLE_DOWNLOADED = 6045
     BUNDLE_FAILED = 6046
+    BUNDLE_REMOVED = 6047
 
 
 CUSTODY_CODES = frozenset(

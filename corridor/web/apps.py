@@ -7,6 +7,7 @@ from corridor.accounts.permissions import Perm
 class WebConfig(AppConfig):
     name = "corridor.web"
     label = "web"
+    periodic = ["corridor.web.retention.periodic"]
     nav = [
         (_("Dashboard"), "web:dashboard", None),
         (_("Users"), "accounts:user_list", Perm.MANAGE_USERS),

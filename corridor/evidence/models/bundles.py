@@ -38,6 +38,7 @@ class BundleStatus(models.TextChoices):
     APPROVED = "approved", _("Approved, being built")
     READY = "ready", _("Ready to download")
     FAILED = "failed", _("Failed")
+    REMOVED = "removed", _("Delivered; the file was removed after the retention period")
 
 
 class BundleRequest(models.Model):
