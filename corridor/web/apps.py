@@ -12,5 +12,6 @@ class WebConfig(AppConfig):
         (_("Dashboard"), "web:dashboard", None),
         (_("Users"), "accounts:user_list", Perm.MANAGE_USERS),
         (_("Keys"), "web:keys", Perm.SEAL),
+        (_("Retention"), "web:retention", Perm.SEAL),
         (_("Audit log"), "audit:log", Perm.VIEW_AUDIT),
     ]

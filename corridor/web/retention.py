@@ -72,7 +72,7 @@ class Outcome:
 
 
 # --- closed cases ------------------------------------------------------------------
-def _closed_case_people(now):
+def _closed_case_people(now, organisation=None):
     from corridor.cases.models import Case, Person
     from corridor.cases.models.cases import EXITS
 
@@ -82,8 +82,10 @@ def _closed_case_people(now):
     cutoff = now - timedelta(days=30 * months)
     done = Case.objects.filter(stage__in=EXITS, closed__lt=cutoff, person__erased__isnull=True)
     still_open = Case.objects.exclude(stage__in=EXITS).values("person_id")
-    return list(Person.objects.filter(pk__in=done.values("person_id")).exclude(pk__in=still_open)
-                .select_related("data_key", "organisation").order_by("code"))
+    people = Person.objects.filter(pk__in=done.values("person_id")).exclude(pk__in=still_open)
+    if organisation is not None:
+        people = people.filter(organisation=organisation)
+    return list(people.select_related("data_key", "organisation").order_by("code"))
 
 
 def closed_cases(*, dry_run: bool, now) -> Outcome:
@@ -194,6 +196,34 @@ def delivered_bundles(*, dry_run: bool, now) -> Outcome:
         storage.delete_blob(bundle.blob)  # only once the row no longer points at it
         outcome.erased += 1
     return outcome
+
+
+def preview(organisation) -> list[Outcome]:
+    """What the rules would take now from one organisation (counts only), for its
+    administrators' page. Changes nothing."""
+    from corridor.evidence.models import BundleRequest, BundleStatus
+    from corridor.exposure.models import ExposureImport
+    from corridor.intake import conf
+    from corridor.intake.models import Receipt
+    from corridor.intake.services.housekeeping import retention_candidates
+
+    now = timezone.now()
+    people = _closed_case_people(now, organisation)
+    imports, bundles = exposure_import_days(), bundle_days()
+    return [
+        Outcome("closed_cases", f"{closed_case_months()} months", due=len(people)),
+        Outcome("receipts", f"{conf.receipt_expiry_days()} days", due=Receipt.objects.filter(
+            contact__organisation=organisation,
+            last_used__lt=now - timedelta(days=conf.receipt_expiry_days())).count()),
+        Outcome("intake_contacts", f"{conf.retention_days()} days", due=retention_candidates(
+            days=conf.retention_days(), now=now).filter(organisation=organisation).count()),
+        Outcome("exposure_imports", f"{imports} days" if imports else "off", due=ExposureImport.objects.filter(
+            organisation=organisation, label__isnull=False,
+            created__lt=now - timedelta(days=imports)).count() if imports else 0),
+        Outcome("delivered_bundles", f"{bundles} days" if bundles else "off", due=BundleRequest.objects.filter(
+            organisation=organisation, status=BundleStatus.READY,
+            built__lt=now - timedelta(days=bundles)).count() if bundles else 0),
+    ]
 
 
 RULES: list[Callable[..., Outcome]] = [closed_cases, receipts, intake_contacts, exposure_imports,

@@ -151,3 +151,16 @@ def test_the_serve_ticker_runs_retention(monkeypatch):
     retention.periodic()
     retention.periodic()  # within the hour: not again
     assert calls == [{}]
+
+
+def test_administrators_see_what_is_due_in_their_organisation_only(cast, make_case, staff_client, seized):  # noqa: F811
+    _close(make_case(cast.org))
+    _close(make_case(cast.other_org, name="Чужой"))
+    page = staff_client(cast.admin).get("/staff/retention/")
+    assert page.status_code == 200
+    rows = {o.rule: o.due for o in retention.preview(cast.org)}
+    assert rows["closed_cases"] == 1 and rows["exposure_imports"] == 1
+    body = page.content.decode()
+    assert 'id="rule-closed_cases"' in body and Person.objects.filter(erased__isnull=False).count() == 0
+    for user in (cast.alice, cast.coordinator, cast.operator):
+        assert staff_client(user).get("/staff/retention/").status_code in (403, 404)
