@@ -93,7 +93,7 @@ def closed_cases(*, dry_run: bool, now) -> Outcome:
     from corridor.cases.services.erasure import erasure_plan
     from corridor.cases.services.people import person_erase
     from corridor.crypto.keys import destroy_data_keys
-    from corridor.intake.services.housekeeping import _unlink, contact_erase
+    from corridor.intake.services.housekeeping import contact_erase
 
     people = _closed_case_people(now)
     outcome = Outcome("closed_cases", f"{closed_case_months()} months", due=len(people))
@@ -105,7 +105,7 @@ def closed_cases(*, dry_run: bool, now) -> Outcome:
         if plan.court_needed:
             outcome.held += 1
             continue
-        files = []
+        files: list[str] = []  # removed from the file store when the erasure commits
         with transaction.atomic():
             for contact in plan.contacts:
                 files += contact_erase(actor=SYSTEM, contact=contact, reason="retention of a closed case")
@@ -116,7 +116,6 @@ def closed_cases(*, dry_run: bool, now) -> Outcome:
 
             record(CaseEvent.PERSON_RETENTION_ERASED, actor=SYSTEM, organisation=person.organisation, obj=person,
                    months=closed_case_months(), **plan.counts())
-        _unlink(files)
         outcome.erased += 1
     return outcome
 
