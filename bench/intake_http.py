@@ -31,7 +31,10 @@ from pathlib import Path
 from bench._common import machine
 
 HOST = "127.0.0.1"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(30_000) + b"\xff\xd9"
+# A real JPEG (the intake parses its header for the pixel limit) carrying a 30 KB
+# comment, so the upload weighs what a phone photo's thumbnail and EXIF would.
+_PHOTO = __import__("corridor.evidence.samples", fromlist=["make_jpeg"]).make_jpeg()
+JPEG = _PHOTO[:2] + b"\xff\xfe" + (30_002).to_bytes(2, "big") + os.urandom(30_000) + _PHOTO[2:]
 TOKEN_RE = re.compile(rb'name="token" value="([^"]+)"')
 
 

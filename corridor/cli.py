@@ -29,6 +29,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("verify-bundle", "Verify an evidence bundle offline: no server, no database needed."),
     ("alerts", "Report missed safety check-ins and other open alerts (for cron; non-zero exit when any)."),
     ("cases-recount", "Check the board's running case totals against a full recount and repair them (has --dry-run)."),
+    ("retention", "Apply the retention rules: closed cases, old contacts, receipts, seized lists, delivered bundles (has --dry-run)."),
     ("intake_retention", "Erase contacts that never became a case after the retention period (has --dry-run)."),
     ("close_month", "Close a month of accounts; closed months can only be corrected by new entries."),
     ("import_rates", "Import exchange rates with their dates from a CSV file."),

@@ -101,6 +101,7 @@ class CoreEvent(IntEnum):
     FACTOR_RESET_APPROVED = 1421
     FACTOR_RESET_CANCELLED = 1422
     TOTP_REPLACED = 1423
+    RETENTION_RUN = 1302
 
 
 register(CoreEvent, range(1000, 2000))

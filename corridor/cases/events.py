@@ -57,6 +57,7 @@ class CaseEvent(IntEnum):
     PERSON_ERASURE_LEGAL_HOLD = 4093
     # The running case totals disagreed with a recount and were rewritten.
     CASE_TOTALS_REPAIRED = 4100
+    PERSON_RETENTION_ERASED = 4094
 
 
 register(CaseEvent, range(4000, 5000))

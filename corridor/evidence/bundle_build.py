@@ -7,9 +7,14 @@ Order matters, because the bundle must prove its own export:
    acts and testimonies allowed for the audience), hashed;
 3. a "bundle sealed" entry carrying the manifest's SHA-256;
 4. a signed checkpoint covering all of them, and an inclusion proof for each;
-5. the tar, streamed straight into pyrage's age encryptor: originals are
+5. the tar, streamed straight into pyrage's age encryptor: files are
    decrypted chunk by chunk and never touch the disk in plaintext, and each is
    re-hashed on the way, so a blob altered on the server aborts the build.
+
+Which copy goes depends on the audience (`receives_originals`): courts,
+prosecutors and investigating bodies get the originals; journalists, advocacy
+and the public get only the working copies without metadata, and a file that
+has none is withheld, never replaced by its original.
 """
 
 from __future__ import annotations
@@ -39,15 +44,27 @@ from corridor.crypto.keys import keyd, preload
 from corridor.evidence import bundle_format as fmt
 from corridor.evidence import selectors, storage
 from corridor.evidence.events import CUSTODY_CODES, EvidenceEvent
-from corridor.evidence.models import Act, BundleRequest, BundleStatus, EvidenceFile, Source
+from corridor.evidence.models import (
+    Act,
+    BundleRequest,
+    BundleStatus,
+    EvidenceFile,
+    Source,
+    receives_originals,
+)
 from corridor.evidence.services.files import file_exported, file_read
 
 README_TEXT = """Corridor evidence bundle / Пакет доказательств Corridor
 =====================================================
 
-EN. This archive holds original evidence files, a manifest, and proofs that the
-files and their chain of custody are recorded in the organisation's append-only,
-signed audit log. To check it, without any server:
+EN. This archive holds evidence files, a manifest, and proofs that the files and
+their chain of custody are recorded in the organisation's append-only, signed
+audit log. Courts, prosecutors and investigating bodies receive the originals;
+everyone else receives working copies without metadata (no GPS position, author,
+device or creation time), and the manifest says which each file is ("copy").
+A working copy is linked to its original by a custody entry that records both
+hashes, so it can be checked without the original. To check it, without any
+server:
 
     pip install corridor-verify      (the wheel the organisation hands over, or
                                      from its repository's verifier/ folder)
@@ -60,10 +77,14 @@ file's SHA-256, and names any item that was changed. Compare the log key it
 prints with the one the organisation publishes. The standard `age` tool opens
 the archive too: age -d -i YOUR-KEY.txt BUNDLE.age | tar x
 
-RU. В архиве — исходные файлы доказательств, опись (manifest.json) и
-доказательства того, что файлы и цепочка их хранения записаны в подписанный
-журнал аудита организации, который нельзя переписать незаметно. Проверка без
-сервера:
+RU. В архиве — файлы доказательств, опись (manifest.json) и доказательства
+того, что файлы и цепочка их хранения записаны в подписанный журнал аудита
+организации, который нельзя переписать незаметно. Суды, прокуратура и органы
+расследования получают оригиналы; остальные — рабочие копии без метаданных (без
+GPS-координат, автора, устройства и времени создания), и опись указывает, что
+есть что («copy»). Рабочая копия связана с оригиналом записью о хранении, в
+которой есть хеши обоих файлов, поэтому её можно проверить без оригинала.
+Проверка без сервера:
 
     corridor-verify bundle BUNDLE.age --identity ВАШ-КЛЮЧ.txt --log-key КЛЮЧ-ЖУРНАЛА \
         --witness КЛЮЧ-СВИДЕТЕЛЯ ... --require K
@@ -124,11 +145,14 @@ def select_contents(bundle: BundleRequest) -> dict:
     linked_events = {event_id for _, event_id, _ in links}
     allowed_links = selectors.permitted_acts(linked_events, bundle.audience)
     events_with_allowed = set(Act.objects.filter(id__in=allowed_links).values_list("event_id", flat=True))
-    files, withheld_files = [], []
+    files, withheld_files, without_copy = [], [], []
+    originals = receives_originals(bundle.audience)
     for f in chosen_files:
         own = [(e, a) for file_id, e, a in links if file_id == f.id]
         if own and not any((a in allowed_links) if a else (e in events_with_allowed) for e, a in own):
             withheld_files.append(f.code)
+        elif not originals and not f.has_working_copy:
+            without_copy.append(f.code)  # no copy without metadata: the original never goes instead
         else:
             files.append(f)
     from corridor.evidence.consent import testimony_permits
@@ -145,6 +169,7 @@ def select_contents(bundle: BundleRequest) -> dict:
             "events": sorted(e.code for e in events if e.id not in kept_event_ids),
             "acts": len(acts) - len(kept_acts),
             "files": sorted(withheld_files),
+            "files_without_copy": sorted(without_copy),
         },
     }
 
@@ -182,6 +207,19 @@ def _event_json(event, acts, sources, testimonies_ok, counts) -> dict:
     }
 
 
+def _file_json(f: EvidenceFile, audience: str, seqs: list[int]) -> dict:
+    """A file as the manifest lists it: the original, or the working copy with the
+    original's hash beside its own (the custody entries carry both)."""
+    if receives_originals(audience):
+        return {"id": str(f.id), "code": f.code, "path": fmt.file_path(str(f.id), f.kind), "copy": "original",
+                "original_name": f.name, "kind": f.kind, "size": f.size, "sha256": f.sha256,
+                "original_sha256": f.sha256, "received": _iso(f.received), "custody": seqs}
+    # The sender's file name can name a person or a place ("IMG_Grozny_Petrov.jpg").
+    return {"id": str(f.id), "code": f.code, "path": fmt.stripped_path(str(f.id), f.kind), "copy": "stripped",
+            "original_name": None, "kind": f.kind, "size": f.working_size, "sha256": f.working_sha256,
+            "original_sha256": f.sha256, "received": _iso(f.received), "custody": seqs}
+
+
 def build_manifest(bundle: BundleRequest, contents: dict, custody: list[AuditEntry], readme: bytes) -> bytes:
     files, events = contents["files"], contents["events"]
     places = [e.place for e in events if e.place] + [p for a in contents["acts"] for p in a.places.all()]
@@ -202,12 +240,7 @@ def build_manifest(bundle: BundleRequest, contents: dict, custody: list[AuditEnt
             "created": timezone.now().astimezone(UTC).isoformat(timespec="seconds"),
         },
         "readme_sha256": hashlib.sha256(readme).hexdigest(),
-        "files": [
-            {"id": str(f.id), "code": f.code, "path": fmt.file_path(str(f.id), f.kind), "original_name": f.name,
-             "kind": f.kind, "size": f.size, "sha256": f.sha256, "received": _iso(f.received),
-             "custody": seqs_by_file.get(str(f.id), [])}
-            for f in files
-        ],
+        "files": [_file_json(f, bundle.audience, seqs_by_file.get(str(f.id), [])) for f in files],
         "custody": [
             {"seq": e.seq, "code": e.code, "file": e.object_id, "leaf": _leaf_of(e)} for e in custody
         ],
@@ -222,7 +255,8 @@ def build_manifest(bundle: BundleRequest, contents: dict, custody: list[AuditEnt
     return json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
 
 
-def _tar_stream(members: list[tuple[str, bytes]], files: list[EvidenceFile], mtime: int) -> Iterator[bytes]:
+def _tar_stream(members: list[tuple[str, bytes]], files: list[EvidenceFile], mtime: int, *,
+                originals: bool = True) -> Iterator[bytes]:
     offset = 0
     for name, data in members:
         yield fmt.tar_header(name, len(data), mtime)
@@ -230,13 +264,17 @@ def _tar_stream(members: list[tuple[str, bytes]], files: list[EvidenceFile], mti
         yield fmt.tar_padding(len(data))
         offset += fmt.BLOCK + len(data) + len(fmt.tar_padding(len(data)))
     for f in files:
-        yield fmt.tar_header(fmt.file_path(str(f.id), f.kind), f.size, mtime)
+        if originals:
+            path, want_size, want_sha = fmt.file_path(str(f.id), f.kind), f.size, f.sha256
+        else:
+            path, want_size, want_sha = fmt.stripped_path(str(f.id), f.kind), f.working_size, f.working_sha256
+        yield fmt.tar_header(path, want_size, mtime)
         sha, size = hashlib.sha256(), 0
-        for chunk in file_read(f):
+        for chunk in file_read(f, working=not originals):
             sha.update(chunk)
             size += len(chunk)
             yield chunk
-        if size != f.size or sha.hexdigest() != f.sha256:
+        if size != want_size or sha.hexdigest() != want_sha:
             raise BuildError(f"{f.code}: the stored blob does not match the file's recorded SHA-256")
         yield fmt.tar_padding(size)
         offset += fmt.BLOCK + size + len(fmt.tar_padding(size))
@@ -302,7 +340,7 @@ def build(*, bundle: BundleRequest, actor) -> BundleRequest:
     mtime = int(datetime.now(UTC).timestamp())
     blob = storage.BlobWriter()
     writer = _HashingWriter(blob)
-    reader = fmt.GeneratorReader(_tar_stream(members, files, mtime))
+    reader = fmt.GeneratorReader(_tar_stream(members, files, mtime, originals=receives_originals(bundle.audience)))
     try:
         try:
             pyrage.encrypt_io(reader, writer, recipients)
@@ -330,6 +368,8 @@ def build(*, bundle: BundleRequest, actor) -> BundleRequest:
         storage.adopt(blob.name)
         record(EvidenceEvent.BUNDLE_BUILT, actor=actor, organisation=bundle.organisation, obj=bundle,
                sha256=bundle.sha256, size=bundle.size, checkpoint=checkpoint.size, files=len(files),
-               withheld_events=len(contents["excluded"]["events"]), withheld_files=len(contents["excluded"]["files"]))
+               withheld_events=len(contents["excluded"]["events"]), withheld_files=len(contents["excluded"]["files"]),
+               without_copy=len(contents["excluded"]["files_without_copy"]),
+               copies="original" if receives_originals(bundle.audience) else "stripped")
     return bundle
 

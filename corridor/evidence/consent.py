@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 PUBLIC = "public"
+ADVOCACY = "advocacy"
 LEGAL = "legal"
 PARTNERS = ("osce", "echr", "un", "journalist")
 USES = (PUBLIC, LEGAL, *PARTNERS)
@@ -33,7 +34,8 @@ class HasConsent(Protocol):
 
 
 def testimony_permits(testimony: HasConsent, use: str) -> bool:
-    if use == PUBLIC:
+    if use in (PUBLIC, ADVOCACY):
+        # An advocacy campaign publishes what it receives: the public consent governs it.
         return bool(testimony.consent_public)
     if use == LEGAL:
         return bool(testimony.consent_legal)

@@ -30,6 +30,7 @@ class EvidenceEvent(IntEnum):
     FILE_EXPORTED = 6022
     FILE_TRANSFERRED = 6023
     FILE_REFUSED = 6024
+    FILE_STRIPPED = 6025
     FILING_CREATED = 6030
     FILING_UPDATED = 6031
     FILING_STEP_ADDED = 6032
@@ -42,11 +43,12 @@ class EvidenceEvent(IntEnum):
     BUNDLE_FAILED = 6046
     # an approved export downloaded as HURIDOCS-shaped JSON or an Uwazi CSV
     BUNDLE_EXPORTED_AS = 6047
+    BUNDLE_REMOVED = 6048
 
 
 CUSTODY_CODES = frozenset(
     {EvidenceEvent.FILE_RECEIVED, EvidenceEvent.FILE_VIEWED, EvidenceEvent.FILE_EXPORTED,
-     EvidenceEvent.FILE_TRANSFERRED}
+     EvidenceEvent.FILE_TRANSFERRED, EvidenceEvent.FILE_STRIPPED}
 )
 
 register(EvidenceEvent, range(6000, 7000))

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from corridor.crypto.keys import data_key_bytes, new_data_key
 from corridor.crypto.models import DataKey
 from corridor.evidence import storage
+from corridor.evidence.bombs import DEFAULT_MAX_INFLATED, ContentChecks
 from corridor.evidence.sniff import (
     HEAD_BYTES,
     Refused,
@@ -49,6 +50,7 @@ REFUSALS = {
     "content_mismatch": _("The content of the file does not match its extension."),
     "malformed": _("The file is damaged or malformed."),
     "bomb": _("The file declares an excessive size when opened (possible decompression bomb)."),
+    "polyglot": _("The file has an archive (ZIP, RAR or 7-Zip) hidden inside it. Archives are not accepted."),
     "empty": _("The file is empty."),
     "no_file": _("Choose a file to upload."),
     "one_file": _("Upload one file at a time."),
@@ -61,6 +63,11 @@ def max_upload_bytes() -> int:
 
 def max_pixels() -> int:
     return int(getattr(settings, "CORRIDOR_EVIDENCE_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+
+
+def max_inflated() -> int:
+    """Bytes a PDF or office file may inflate to when opened (decompression bombs)."""
+    return int(getattr(settings, "CORRIDOR_MAX_INFLATED_BYTES", DEFAULT_MAX_INFLATED))
 
 
 def refusal_message(code: str) -> str:
@@ -139,6 +146,9 @@ class Ingestor:
         self._text = TextCheck() if self.kind.code == "txt" else None
         self._zip = ZipTail() if self.kind.code == "docx" else None
         self._stripper = stripper_for(self.kind.code, max_pixels())
+        # Strippers already check the pixels of the pictures they parse.
+        self._checks = ContentChecks(self.kind.code, max_pixels=max_pixels(), max_inflated=max_inflated(),
+                                     pixels=self._stripper is None)
         self._original: storage.BlobWriter | None = None
         self._working: storage.BlobWriter | None = None
         self._finished = False
@@ -176,6 +186,7 @@ class Ingestor:
             self._text.feed(data)
         if self._zip is not None:
             self._zip.feed(data)
+        self._checks.feed(data)
         self._sha.update(data)
         self._enc.update(data)
         if self._stripper is not None:
@@ -200,6 +211,7 @@ class Ingestor:
             self._text.close()
         if self._zip is not None:
             self._zip.close(self.size)
+        self._checks.close()
         self._enc.finalize()
         assert self._original is not None
         self._original.commit()

@@ -260,9 +260,72 @@ class PngStripper:
         return b""
 
 
-def stripper_for(kind_code: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> JpegStripper | PngStripper | None:
+_KEEP_WEBP = {b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF", b"ICCP"}
+WEBP_MAX_BYTES = 64 << 20
+
+
+def webp_dimensions(head: bytes) -> tuple[int, int] | None:
+    """Canvas size from the first chunk of a WebP file, or None if it is not there yet."""
+    if len(head) < 30 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+        return None
+    fourcc, data = head[12:16], head[20:]
+    if fourcc == b"VP8X":
+        return 1 + int.from_bytes(data[4:7], "little"), 1 + int.from_bytes(data[7:10], "little")
+    if fourcc == b"VP8 " and data[3:6] == b"\x9d\x01\x2a":
+        return (int.from_bytes(data[6:8], "little") & 0x3FFF, int.from_bytes(data[8:10], "little") & 0x3FFF)
+    if fourcc == b"VP8L" and data[:1] == b"\x2f":
+        bits = int.from_bytes(data[1:5], "little")
+        return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    return None
+
+
+class WebpStripper:
+    """WebP is a RIFF container: keep the image chunks, drop EXIF, XMP and unknown
+    chunks, clear the EXIF/XMP flags of VP8X and rewrite the RIFF length. The whole
+    file is held (intake caps it at a few MiB), since the length comes first."""
+
+    def __init__(self, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        self.max_pixels = max_pixels
+        self.width = self.height = 0
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> bytes:
+        self._buf += data
+        if len(self._buf) > WEBP_MAX_BYTES:
+            raise Refused("bomb")
+        return b""
+
+    def close(self) -> bytes:
+        buf = bytes(self._buf)
+        size = webp_dimensions(buf[:64])
+        if size is None:
+            raise Refused("content_mismatch" if buf[8:12] != b"WEBP" else "malformed")
+        _check_dimensions(*size, self.max_pixels)
+        self.width, self.height = size
+        out = bytearray()
+        pos = 12
+        end = min(len(buf), 8 + int.from_bytes(buf[4:8], "little"))
+        while pos + 8 <= end:
+            fourcc = buf[pos:pos + 4]
+            length = int.from_bytes(buf[pos + 4:pos + 8], "little")
+            stop = pos + 8 + length + (length & 1)
+            if stop > len(buf) + (length & 1):
+                raise Refused("malformed")
+            if fourcc in _KEEP_WEBP:
+                chunk = bytearray(buf[pos:stop])
+                if fourcc == b"VP8X":
+                    chunk[8] &= ~0x0C & 0xFF  # no EXIF, no XMP
+                out += chunk
+            pos = stop
+        return b"RIFF" + (len(out) + 4).to_bytes(4, "little") + b"WEBP" + bytes(out)
+
+
+def stripper_for(kind_code: str, max_pixels: int = DEFAULT_MAX_PIXELS
+                 ) -> JpegStripper | PngStripper | WebpStripper | None:
     if kind_code == "jpeg":
         return JpegStripper(max_pixels)
     if kind_code == "png":
         return PngStripper(max_pixels)
+    if kind_code == "webp":
+        return WebpStripper(max_pixels)
     return None

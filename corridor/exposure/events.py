@@ -18,6 +18,7 @@ class ExposureEvent(IntEnum):
     PROVOCATEUR_ADDED = 3020
     PROVOCATEUR_REMOVED = 3021
     PROVOCATEURS_IMPORTED = 3022
+    IMPORT_RETENTION_ERASED = 3030
 
 
 register(ExposureEvent, range(3000, 4000))

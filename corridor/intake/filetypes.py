@@ -1,9 +1,11 @@
 """Which files a person may attach, recognised by their first bytes.
 
 The name's extension must agree with the content: a ".jpg" that is really a PDF, a
-script or an archive is refused. Archives are not accepted at all, so there is
-nothing to unpack and no zip bomb to defuse; nothing is ever decoded or rendered on
-the server (no thumbnails), so image and PDF decompression bombs never run here.
+script or an archive is refused. Archives are not accepted at all, and neither is
+an archive hidden behind a photo or a PDF (a polyglot). While a file streams in,
+`corridor.evidence.bombs.ContentChecks` also refuses pictures that declare more
+pixels than the evidence limit and PDFs that inflate beyond the inflation limit,
+so whoever opens the working copy later does not meet a decompression bomb.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ KINDS = [
     Kind("wav", ("wav",), "audio/wav", lambda h: h[:4] == b"RIFF" and h[8:12] == b"WAVE"),
 ]
 BY_NAME = {k.name: k for k in KINDS}
+BY_EXTENSION = {ext: k for k in KINDS for ext in k.extensions}
 EXTENSIONS = {ext for k in KINDS for ext in k.extensions}
 
 ARCHIVE_MAGIC = (

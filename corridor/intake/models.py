@@ -151,7 +151,13 @@ class Message(models.Model):
 
 class Attachment(models.Model):
     """A file sent with a message, encrypted while it streamed in (see `sealing`).
-    The sender's file name is never kept; `blob` is a random name."""
+    The sender's file name is never kept; `blob` is a random name.
+
+    Like an evidence file, it has an untouched original and a working copy without
+    metadata (`working_blob`, made the first time staff open it, under the same
+    content key with its own associated data), or the reason there is none
+    (`working_refused`, a code of `corridor.evidence.scrub.reasons()`). Staff see
+    the working copy; the original is opened only on purpose, and audited."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
@@ -159,9 +165,18 @@ class Attachment(models.Model):
     kind = models.CharField(max_length=10)
     size = models.PositiveBigIntegerField()
     created = models.DateTimeField(default=timezone.now)
+    working_blob = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    working_size = models.PositiveBigIntegerField(null=True, blank=True)
+    working_refused = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["created"]
+
+    @property
+    def working_refused_text(self) -> str:
+        from corridor.evidence.scrub import reason_text
+
+        return reason_text(self.working_refused) if self.working_refused else ""
 
 
 class Receipt(models.Model):

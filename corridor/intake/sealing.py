@@ -102,6 +102,12 @@ def _file_ad(attachment_id) -> bytes:
     return b"corridor/intake/file/v1\x00" + str(attachment_id).encode()
 
 
+def working_ad(attachment_id) -> str:
+    """What stands for the attachment id in the working copy's associated data: the
+    same content key seals both copies, and neither opens as the other."""
+    return f"{attachment_id}/working"
+
+
 class FileSealer:
     """Encrypts a file record by record as chunks arrive; holds at most one record."""
 

@@ -19,6 +19,9 @@ from pathlib import Path
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
 from corridor.blobs import storage as files
+from corridor.evidence.bombs import ContentChecks
+from corridor.evidence.ingest import max_inflated, max_pixels
+from corridor.evidence.sniff import Refused as ContentRefused
 from corridor.intake import filetypes
 from corridor.intake.sealing import FileSealer
 
@@ -34,6 +37,7 @@ class SealedUpload:
     sealer: FileSealer | None = None
     handle: files.Writer | None = None  # the open file-store writer until the upload is adopted
     name: str = ""
+    checks: ContentChecks | None = None
 
     def discard(self) -> None:
         if self.handle is not None:
@@ -42,6 +46,11 @@ class SealedUpload:
 
 
 AREA = "intake"
+
+
+# Codes of the streaming content checks, as problems of the public form.
+CONTENT_PROBLEMS = {"pixels": "pixels", "bomb": "bomb", "polyglot": "polyglot", "malformed": "damaged",
+                    "content_mismatch": "mismatch"}
 
 
 def blob_dir(base) -> Path:
@@ -70,7 +79,7 @@ def adopt(uploads: list[SealedUpload]) -> None:
 class SealingUploadHandler(FileUploadHandler):
     """Problems are recorded in `problem` (a code the view turns into a message in
     the person's language): too_many, too_large, too_large_total, archive, type,
-    mismatch, empty, interrupted."""
+    mismatch, empty, interrupted, pixels, bomb, polyglot, damaged."""
 
     def __init__(self, request, *, content_key: bytes, base_dir, max_files: int, max_file_bytes: int,
                  max_total_bytes: int) -> None:
@@ -122,6 +131,8 @@ class SealingUploadHandler(FileUploadHandler):
             self.problem_file = number
             self._refuse("too_large", stop=True)
         upload = SealedUpload(id=uuid.uuid4(), number=number, ext=ext)
+        upload.checks = ContentChecks(filetypes.BY_EXTENSION[ext].name, max_pixels=max_pixels(),
+                                      max_inflated=max_inflated())
         upload.handle = files.writer(AREA)
         upload.name = upload.handle.name
         upload.sealer = FileSealer(self.content_key, upload.id, upload.handle)
@@ -140,6 +151,15 @@ class SealingUploadHandler(FileUploadHandler):
             self._refuse("too_large_total", stop=True)
         if len(cur.head) < filetypes.HEAD_BYTES:
             cur.head += raw_data[: filetypes.HEAD_BYTES - len(cur.head)]
+        try:
+            cur.checks.feed(raw_data)
+        except ContentRefused as exc:
+            # What the first bytes say (an archive, another type) explains it better.
+            try:
+                filetypes.identify(cur.ext, bytes(cur.head), cur.size)
+            except filetypes.Refused as first:
+                self._refuse(first.code, stop=True)
+            self._refuse(CONTENT_PROBLEMS.get(exc.code, "damaged"), stop=True)
         cur.sealer.write(raw_data)
         return None
 
@@ -149,8 +169,12 @@ class SealingUploadHandler(FileUploadHandler):
             return
         try:
             kind = filetypes.identify(cur.ext, bytes(cur.head), cur.size)
+            cur.checks.close()
         except filetypes.Refused as exc:
             self._refuse(exc.code, stop=False)
+            return
+        except ContentRefused as exc:
+            self._refuse(CONTENT_PROBLEMS.get(exc.code, "damaged"), stop=False)
             return
         cur.kind = kind.name
         cur.sealer.finish()

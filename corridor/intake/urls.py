@@ -19,4 +19,5 @@ urlpatterns = [
     path("<uuid:contact_id>/open-case/", staff.open_case, name="open_case"),
     path("<uuid:contact_id>/add-to-case/", staff.add_to_case, name="add_to_case"),
     path("files/<uuid:attachment_id>/", staff.attachment, name="attachment"),
+    path("files/<uuid:attachment_id>/original/", staff.attachment_original, name="attachment_original"),
 ]

@@ -7,10 +7,12 @@ from corridor.accounts.permissions import Perm
 class WebConfig(AppConfig):
     name = "corridor.web"
     label = "web"
+    periodic = ["corridor.web.retention.periodic"]
     nav = [
         (_("Dashboard"), "web:dashboard", None),
         (_("Users"), "accounts:user_list", Perm.MANAGE_USERS),
         (_("Keys"), "web:keys", Perm.SEAL),
+        (_("Retention"), "web:retention", Perm.SEAL),
         (_("Audit log"), "audit:log", Perm.VIEW_AUDIT),
     ]
 

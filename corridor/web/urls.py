@@ -9,6 +9,7 @@ urlpatterns = [
     path("kept/", views.kept_view, name="kept"),
     path("kept/discard/", views.kept_discard, name="kept_discard"),
     path("keys/", views.keys_view, name="keys"),
+    path("retention/", views.retention_view, name="retention"),
     path("keys/seal/", views.seal_now, name="seal"),
     path("sealed/", views.sealed, name="sealed"),
 ]

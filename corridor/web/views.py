@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from corridor.accounts.permissions import Perm
@@ -75,6 +76,28 @@ def keys_view(request: HttpRequest) -> HttpResponse:
     except KeydError:
         status = None
     return render(request, "web/keys.html", {"status": status})
+
+
+RETENTION_RULES = {
+    "closed_cases": gettext_lazy("People whose every case was closed or left the journey that long ago (held "
+                                 "when a court filing names them)"),
+    "receipts": gettext_lazy("Receipts not used for that long, with the replies sealed to them"),
+    "intake_contacts": gettext_lazy("Contacts that never became a case, after that long without activity"),
+    "exposure_imports": gettext_lazy("Seized contact lists: their blind indexes and label (counts and matches stay)"),
+    "delivered_bundles": gettext_lazy("Evidence bundle files after delivery (hashes and custody stay)"),
+}
+
+
+@require_GET
+@require_perm(Perm.SEAL)
+def retention_view(request: HttpRequest) -> HttpResponse:
+    """Administrators see what the retention rules would erase now from their
+    organisation (counts only, nothing changes here); `corridor serve` applies them."""
+    from corridor.web.retention import preview
+
+    rows = [{"rule": o.rule, "what": RETENTION_RULES[o.rule], "period": o.period, "due": o.due}
+            for o in preview(request.user.organisation)]
+    return render(request, "web/retention.html", {"rows": rows})
 
 
 @require_POST

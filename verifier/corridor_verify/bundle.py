@@ -16,6 +16,12 @@ What is checked, each failure naming the item:
    names the file and SHA-256 it is listed under.
 5. Every file hashes to the SHA-256 in the manifest and has the listed size; no
    file is missing and nothing unlisted is present. README.txt is hashed too.
+6. A file listed as a copy without metadata ("copy": "stripped", what journalists,
+   advocacy and the public receive) is linked to its original without the
+   original: a custody entry included in the signed tree ("received" for
+   pictures stripped on arrival, "stripped" otherwise) records the copy's
+   SHA-256 as the working copy of the original's SHA-256, which the other custody
+   entries carry.
 
 Uses only the standard library, `pyrage` and `cryptography`: it is the
 `corridor-verify` distribution (verifier/), which a court installs on its own.
@@ -267,6 +273,7 @@ def verify_bundle(bundle: str | Path, identities: list, *, pinned_key: str | Non
 
     # 4. custody entries: in the tree, and about the file they are listed under
     by_id = {f["id"]: f for f in files}
+    verified: set[int] = set()
     for entry in custody:
         seq = entry.get("seq")
         label = f"custody entry #{seq} ({fmt.CUSTODY_NAMES.get(entry.get('code'), '?')} of {entry.get('file')})"
@@ -281,11 +288,14 @@ def verify_bundle(bundle: str | Path, identities: list, *, pinned_key: str | Non
             continue
         listed = by_id.get(entry.get("file"))
         data = leaf["data"]
-        if listed is None or data.get("file") != listed["id"] or data.get("sha256") != listed["sha256"] \
-                or leaf.get("seq") != seq or leaf.get("code") not in fmt.CUSTODY_NAMES:
+        original_sha = listed.get("original_sha256", listed.get("sha256")) if listed else None
+        if listed is None or data.get("file") != listed["id"] or data.get("sha256") != original_sha \
+                or leaf.get("seq") != seq or leaf.get("code") not in fmt.CUSTODY_NAMES \
+                or leaf.get("code") != entry.get("code"):
             report.add(label, False, "does not describe the file it is listed under")
             continue
         report.entries += 1
+        verified.add(int(seq))
         report.add(label, True, "included in the signed log")
 
     # 5. the files themselves
@@ -300,12 +310,43 @@ def verify_bundle(bundle: str | Path, identities: list, *, pinned_key: str | Non
             report.add(path, False, "was altered: its SHA-256 differs from the manifest and the custody log")
         elif not any(e.get("file") == f["id"] and e.get("code") == 6020 for e in custody):
             report.add(path, False, "has no \"received\" custody entry")
+        elif f.get("copy", "original") == "original":
+            if f.get("original_sha256", f["sha256"]) != f["sha256"]:
+                report.add(path, False, "is listed as an original but its hash is not the original's")
+            else:
+                report.files += 1
+                report.add(path, True, f"original, SHA-256 {got[0]}")
+        elif f.get("copy") == "stripped":
+            link = _copy_link(custody, f, verified)
+            if link is None:
+                report.add(path, False, "is listed as a copy without metadata, but no custody entry in the "
+                                        "signed log links its SHA-256 to the original's")
+            else:
+                report.files += 1
+                report.add(path, True, f"copy without metadata, SHA-256 {got[0]}; custody entry #{link} links it "
+                                       f"to the original, SHA-256 {f['original_sha256']}")
         else:
-            report.files += 1
-            report.add(path, True, f"SHA-256 {got[0]}")
+            report.add(path, False, "has an unknown kind of copy")
     for path in sorted(set(collector.files) - listed_paths - set(fmt.METADATA)):
         report.add(path, False, "is in the archive but not in the manifest")
     return report
+
+
+def _copy_link(custody: list, f: dict, verified: set[int]) -> int | None:
+    """The seq of a verified custody entry that records this copy's SHA-256 as the
+    working copy of the original listed with it, or None."""
+    for entry in custody:
+        try:
+            seq = int(entry.get("seq"))
+        except (TypeError, ValueError):
+            continue
+        if seq not in verified or entry.get("code") not in fmt.COPY_LINKS:
+            continue
+        data = _leaf(entry["leaf"])["data"]
+        if data.get("file") == f["id"] and data.get("sha256") == f.get("original_sha256") \
+                and data.get("working_sha256") == f["sha256"]:
+            return seq
+    return None
 
 
 def render(report: Report) -> str:

@@ -11,7 +11,11 @@ is a POSIX tar archive:
                                         and of the entry that seals the manifest's hash
     corridor-bundle/checkpoint.txt      the signed C2SP checkpoint the proofs lead to
     corridor-bundle/log-key.txt         the log's Ed25519 verifier key (name = origin)
-    corridor-bundle/files/<id>.<ext>    the original files, byte for byte
+    corridor-bundle/files/<id>.<ext>    the original files, byte for byte (courts, prosecutors)
+    corridor-bundle/files/<id>-stripped.<ext>  or, for every other audience, the working
+                                        copies without metadata; a custody entry
+                                        ("received" or "stripped") records each copy's
+                                        SHA-256 beside its original's
 
 The tar is deterministic: fixed order, one timestamp, uid/gid 0, mode 0444, GNU
 headers (sizes above 8 GiB) and names under 100 bytes, so no extension headers.
@@ -33,12 +37,18 @@ FILES = ROOT + "files/"
 METADATA = (README, MANIFEST, PROOFS, CHECKPOINT, LOG_KEY)
 BLOCK = 512
 # Audit codes the verifier must recognise (corridor.evidence.events, stable forever).
-CUSTODY_NAMES = {6020: "received", 6021: "viewed", 6022: "exported", 6023: "transferred"}
+CUSTODY_NAMES = {6020: "received", 6021: "viewed", 6022: "exported", 6023: "transferred", 6025: "stripped"}
 BUNDLE_SEALED = 6043
+# Entries whose data carries `working_sha256` next to the original's `sha256`.
+COPY_LINKS = (6020, 6025)
 
 
 def file_path(file_id: str, kind: str) -> str:
     return f"{FILES}{file_id}.{kind}"
+
+
+def stripped_path(file_id: str, kind: str) -> str:
+    return f"{FILES}{file_id}-stripped.{kind}"
 
 
 def tar_header(name: str, size: int, mtime: int) -> bytes:

@@ -10,13 +10,26 @@ from corridor.crypto.fields import EncryptedField
 
 
 class Audience(models.TextChoices):
-    """Who receives a bundle; decides which testimonies' consent covers it."""
+    """Who receives a bundle; decides which testimonies' consent covers it, and
+    whether files go as originals or as working copies without metadata."""
 
     LEGAL = "legal", _("Court or prosecutor (legal proceedings)")
     ECHR = "echr", _("European Court of Human Rights")
     OSCE = "osce", _("OSCE (Moscow Mechanism)")
     UN = "un", _("UN bodies")
     JOURNALIST = "journalist", _("A journalist")
+    ADVOCACY = "advocacy", _("An advocacy campaign")
+    PUBLIC = "public", _("The public (a published report)")
+
+
+# Courts, prosecutors and the international bodies that investigate may receive the
+# originals with their metadata: that metadata is evidence (when and where a photo
+# was taken). Everyone else receives only the working copies without metadata.
+ORIGINALS_AUDIENCES = frozenset({Audience.LEGAL, Audience.ECHR, Audience.OSCE, Audience.UN})
+
+
+def receives_originals(audience: str) -> bool:
+    return audience in ORIGINALS_AUDIENCES
 
 
 class BundleStatus(models.TextChoices):
@@ -25,6 +38,7 @@ class BundleStatus(models.TextChoices):
     APPROVED = "approved", _("Approved, being built")
     READY = "ready", _("Ready to download")
     FAILED = "failed", _("Failed")
+    REMOVED = "removed", _("Delivered; the file was removed after the retention period")
 
 
 class BundleRequest(models.Model):

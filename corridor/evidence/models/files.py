@@ -10,8 +10,8 @@ from corridor.crypto.fields import EncryptedField
 
 
 class EvidenceFile(models.Model):
-    """An uploaded file: the encrypted original (never changed) and, for images, an
-    encrypted working copy without metadata. Both blobs live under random names in
+    """An uploaded file: the encrypted original (never changed) and an encrypted
+    working copy without metadata (see `scrub`), or the reason there is none. Both blobs live under random names in
     the blob directory; the original file name is stored encrypted only.
 
     The id is bound into every chunk's associated data, and the SHA-256 of the
@@ -31,6 +31,8 @@ class EvidenceFile(models.Model):
     working_blob = models.CharField(max_length=32, null=True, blank=True, unique=True)
     working_sha256 = models.CharField(max_length=64, blank=True)
     working_size = models.BigIntegerField(null=True, blank=True)
+    # Why there is no working copy (a code of `scrub.reasons()`), shown to staff.
+    working_refused = models.CharField(max_length=32, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     received_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
@@ -50,3 +52,9 @@ class EvidenceFile(models.Model):
     @property
     def has_working_copy(self) -> bool:
         return bool(self.working_blob)
+
+    @property
+    def working_refused_text(self) -> str:
+        from corridor.evidence.scrub import reason_text
+
+        return reason_text(self.working_refused) if self.working_refused else ""

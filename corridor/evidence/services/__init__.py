@@ -15,6 +15,7 @@ from corridor.evidence.services.files import (
     file_read,
     file_refused,
     file_register,
+    file_strip,
     file_transfer,
     file_view,
 )
@@ -36,8 +37,9 @@ from corridor.evidence.services.violations import (
 )
 
 __all__ = [
-    "EXPORT_KINDS", "EvidenceError", "act_add", "bundle_approve", "bundle_download", "bundle_export_as", "bundle_rebuild", "bundle_refuse",
-    "bundle_request", "file_read", "file_refused", "file_register", "file_transfer", "file_view",
+    "EXPORT_KINDS", "EvidenceError", "act_add", "bundle_approve", "bundle_download", "bundle_export_as", "bundle_rebuild",
+    "bundle_refuse", "bundle_request", "file_read", "file_refused", "file_register", "file_strip", "file_transfer",
+    "file_view",
     "filing_create", "filing_step_add", "filing_update", "parse_recipients", "perpetrator_create",
     "place_create", "source_add", "term_add", "testimony_record", "testimony_update", "testimony_viewed",
     "violation_create", "violation_update", "wave_create",

@@ -7,6 +7,8 @@ step to a court without the server.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Iterator
 
 from django.db import transaction
@@ -14,12 +16,20 @@ from django.utils.translation import gettext as _
 
 from corridor.audit.services import record
 from corridor.crypto.keys import data_key_bytes
-from corridor.evidence import storage
+from corridor.evidence import scrub, storage
 from corridor.evidence.events import EvidenceEvent
-from corridor.evidence.ingest import Ingested
+from corridor.evidence.ingest import Ingested, max_pixels
 from corridor.evidence.models import EvidenceFile
 from corridor.evidence.services.common import EvidenceError, save_with_code
-from corridor.evidence.stream import ROLE_ORIGINAL, ROLE_WORKING, blob_context, decrypt_stream
+from corridor.evidence.stream import (
+    ROLE_ORIGINAL,
+    ROLE_WORKING,
+    StreamEncryptor,
+    blob_context,
+    decrypt_stream,
+)
+
+log = logging.getLogger("corridor.evidence")
 
 TRANSFER_TO = ("legal", "echr", "osce", "un", "icc", "journalist", "partner_org")
 TRANSFER_METHODS = ("in_person", "courier", "secure_upload", "bundle")
@@ -48,7 +58,64 @@ def file_register(*, actor, ingested: Ingested, description: str = "") -> Eviden
         storage.adopt(f.blob, f.working_blob)
         _custody(EvidenceEvent.FILE_RECEIVED, actor=actor, file=f, size=f.size, kind=f.kind,
                  working_sha256=f.working_sha256)
+    if not f.working_blob:
+        file_strip(actor=actor, file=f)
     return f
+
+
+def file_strip(*, actor, file: EvidenceFile) -> EvidenceFile:
+    """Make the working copy without metadata from the original (types other than the
+    pictures stripped while they stream), or record why there can be none.
+
+    The custody entry links the working copy's SHA-256 to the original's, so a
+    bundle holding only the working copy still proves where it came from. The
+    data key seals at most two streams: the original and this one (the row is
+    locked and re-checked before a second working copy could be stored).
+    """
+    if file.working_blob or file.working_refused:
+        return file
+    key = data_key_bytes(file.data_key)
+    context = blob_context(str(file.id), str(file.data_key_id), file.data_key.version)
+    writer = None
+    sha = hashlib.sha256()
+    refused = ""
+    try:
+        with scrub.scrubbed(file.kind, file_read(file), max_pixels=max_pixels()) as clean:
+            writer = storage.BlobWriter()
+            enc = StreamEncryptor(key, context, role=ROLE_WORKING, write=writer.write)
+            size = 0
+            while piece := clean.read(1 << 20):
+                sha.update(piece)
+                enc.update(piece)
+                size += len(piece)
+            enc.finalize()
+            writer.commit()
+    except scrub.Unstrippable as exc:
+        log.warning("evidence file %s: no working copy (%s)", file.id, exc)
+        refused = exc.code
+        if writer is not None:
+            writer.discard()
+            writer = None
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    with transaction.atomic():
+        row = EvidenceFile.objects.select_for_update().get(pk=file.pk)
+        if row.working_blob or row.working_refused:
+            if writer is not None:
+                storage.delete_blob(writer.name)
+            return row
+        if writer is not None:
+            row.working_blob, row.working_sha256, row.working_size = writer.name, sha.hexdigest(), size
+        else:
+            row.working_refused = refused
+        row.save(update_fields=["working_blob", "working_sha256", "working_size", "working_refused"])
+        _custody(EvidenceEvent.FILE_STRIPPED, actor=actor, file=row, working_sha256=row.working_sha256,
+                 tool=scrub.tool_for(row.kind), refused=refused)
+    for field in ("working_blob", "working_sha256", "working_size", "working_refused"):
+        setattr(file, field, getattr(row, field))
+    return row
 
 
 def file_refused(*, actor, reason: str) -> None:

@@ -78,7 +78,7 @@ def world(cast):
     acts and sources, a photo and a PDF, and an ECHR filing."""
     from corridor.cases.services import person_create
     from corridor.evidence import services as s
-    from corridor.evidence.samples import make_jpeg
+    from corridor.evidence.samples import make_jpeg, make_pdf
 
     ensure_shipped_data()
     legal = cast.legal
@@ -107,7 +107,7 @@ def world(cast):
     a_internal = s.act_add(actor=legal, event=e1, act_type=term("torture"), victim=k2,
                            perpetrators=[(unit, "direct")])
     photo = ingest(legal, "injuries.jpg", make_jpeg(), "photo of injuries")
-    pdf = ingest(legal, "decision.pdf", b"%PDF-1.4\n% synthetic decision\n%%EOF\n", "refusal to open a case")
+    pdf = ingest(legal, "decision.pdf", make_pdf(), "refusal to open a case")
     s.source_add(actor=legal, event=e1, act=a_public, testimony=t_public, reliability="high")
     s.source_add(actor=legal, event=e1, act=a_internal, testimony=t_internal, reliability="medium")
     # The photo documents only the internal act: it must follow that act's consent.

@@ -104,6 +104,9 @@ def test_unknown_and_malformed_ids_are_404(cast, staff_client):
 
 
 def test_a_copy_that_does_not_exist_is_404(world, cast, staff_client):
+    from corridor.evidence.models import EvidenceFile
+
+    EvidenceFile.objects.filter(pk=world.pdf.pk).update(working_blob=None, working_refused="tool_failed")
     client = staff_client(cast.legal)
     assert client.get(f"/staff/evidence/files/{world.pdf.pk}/download/working/").status_code == 404
     assert client.get(f"/staff/evidence/files/{world.pdf.pk}/download/other/").status_code == 404

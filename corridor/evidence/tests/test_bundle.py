@@ -80,7 +80,7 @@ def test_an_untouched_bundle_verifies(bundle_file, identity, world):
     report = verify_bundle(bundle_file, [identity.identity])
     assert report.ok, render(report)
     assert report.files == 1  # the PDF; the photo documents only an internal-only act
-    assert report.entries == 2  # received, exported
+    assert report.entries == 3  # received, stripped (working copy made), exported
     assert report.origin == "corridor.test/audit"
     assert "VERIFIED" in render(report)
 

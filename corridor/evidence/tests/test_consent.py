@@ -65,7 +65,8 @@ def test_an_echr_bundle_leaves_out_the_internal_act_its_testimony_and_its_photo(
     assert "torture" not in acts
     assert sorted(x["code"] for x in manifest["testimonies"]) == sorted([world.t_public.code, world.t_echr.code])
     assert [f["id"] for f in manifest["files"]] == [str(world.pdf.id)]
-    assert manifest["withheld_for_consent"] == {"events": [], "acts": 1, "files": [world.photo.code]}
+    assert manifest["withheld_for_consent"] == {"events": [], "acts": 1, "files": [world.photo.code],
+                                               "files_without_copy": []}
     # Nothing of the internal testimony is anywhere in the archive.
     assert b"Only for us." not in plain and world.t_internal.code.encode() not in plain
     assert world.k2.code.encode() not in plain

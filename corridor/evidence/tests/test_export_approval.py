@@ -105,4 +105,5 @@ def test_a_tampered_blob_on_the_server_aborts_the_build(cast, world, identity):
     bundle = services.bundle_approve(actor=cast.coordinator, bundle=request_)
     assert bundle.status == "failed" and bundle.blob is None
     left = sorted(p for p in storage.blob_root().rglob("*") if p.is_file())
-    assert left == sorted([storage.path_for(world.photo.blob), storage.path_for(world.photo.working_blob), path])
+    assert left == sorted([storage.path_for(world.photo.blob), storage.path_for(world.photo.working_blob), path,
+                           storage.path_for(world.pdf.working_blob)])

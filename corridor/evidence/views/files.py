@@ -37,6 +37,7 @@ CUSTODY_LABELS = {
     EvidenceEvent.FILE_VIEWED: gettext_lazy("viewed or downloaded"),
     EvidenceEvent.FILE_EXPORTED: gettext_lazy("exported in a bundle"),
     EvidenceEvent.FILE_TRANSFERRED: gettext_lazy("transferred"),
+    EvidenceEvent.FILE_STRIPPED: gettext_lazy("working copy made without metadata"),
 }
 
 

@@ -16,6 +16,7 @@ from corridor.intake.services.public import (  # noqa: F401
 )
 from corridor.intake.services.triage import (  # noqa: F401
     attachment_read,
+    attachment_strip,
     contact_add_identifier,
     contact_add_to_case,
     contact_check_provocateurs,

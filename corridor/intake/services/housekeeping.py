@@ -51,7 +51,8 @@ def contact_erase(*, actor, contact: Contact, reason: str = "retention") -> list
     (a rollback must not leave rows without files). Returns their names."""
     from corridor.exposure.models import ExposureAlert, ExposureMatch, Identifier
 
-    files = list(Attachment.objects.filter(message__contact=contact).values_list("blob", flat=True))
+    files = [name for pair in Attachment.objects.filter(message__contact=contact).values_list("blob", "working_blob")
+             for name in pair if name]
     transaction.on_commit(lambda: _delete(files))
     if contact.data_key_id is not None:
         destroy_data_key(contact.data_key)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from corridor.accounts.permissions import Perm
 from corridor.audit.services import happened, record
+from corridor.blobs import storage as files
 from corridor.crypto.keys import data_key_bytes, new_data_key, new_data_keys
 from corridor.crypto.models import DataKey
 from corridor.intake import sealing
@@ -34,7 +35,7 @@ from corridor.intake.models import (
     VettingItem,
     VettingOutcome,
 )
-from corridor.intake.uploads import open_attachment
+from corridor.intake.uploads import AREA, open_attachment
 
 EXCERPT = 280
 SUSPICION_MIN = 10
@@ -354,23 +355,96 @@ def _copy_identifiers(actor, contact: Contact, person) -> None:
 
 
 # --- files ----------------------------------------------------------------------------------------
-def attachment_read(*, actor, attachment: Attachment) -> Iterator[bytes]:
-    """Decrypting stream of an attachment; the read is audited before any byte goes out."""
+# Attachments are handled like evidence files: the original stays as it arrived,
+# staff get a working copy without metadata, and opening the original is a
+# separate, deliberate and audited act (`attachment_read(..., original=True)`).
+def _attachment_key(actor, attachment: Attachment) -> bytes:
     message = attachment.message
     contact = message.contact
     _require_key(contact)
     if message.sealed is not None:
         messages_open(actor=actor, organisation=contact.organisation, contact=contact)
         message.refresh_from_db()
-    key = base64.b64decode(message.file_key)
     data_key_bytes(contact.data_key)  # fail here (sealed) rather than mid-stream
-    with transaction.atomic():
-        record(IntakeEvent.ATTACHMENT_READ, actor=actor, organisation=contact.organisation, obj=contact,
-               attachment=str(attachment.pk))
-    handle = open_attachment(attachment.blob)
+    return base64.b64decode(message.file_key)
+
+
+def _open_stream(key: bytes, ad_id, name: str) -> Iterator[bytes]:
+    handle = open_attachment(name)
 
     def stream() -> Iterator[bytes]:
         with handle:
-            yield from sealing.open_file(key, attachment.pk, handle)
+            yield from sealing.open_file(key, ad_id, handle)
 
     return stream()
+
+
+def attachment_strip(*, actor, attachment: Attachment) -> Attachment:
+    """Make the working copy without metadata (once), or record why there is none.
+
+    The plaintext exists only in the scrubbing tool's private directory; the copy
+    is sealed under the message's content key with its own associated data
+    (`sealing.working_ad`), so it can never be served as the original or the
+    other way round.
+    """
+    from corridor.evidence import scrub
+    from corridor.evidence.ingest import max_pixels
+
+    if attachment.working_blob or attachment.working_refused:
+        return attachment
+    key = _attachment_key(actor, attachment)
+    refused, size, name = "", 0, None
+    out = files.writer(AREA)
+    try:
+        original = _open_stream(key, attachment.pk, attachment.blob)
+        with scrub.scrubbed(attachment.kind, original, max_pixels=max_pixels()) as clean:
+            sealer = sealing.FileSealer(key, sealing.working_ad(attachment.pk), out)
+            while piece := clean.read(1 << 20):
+                sealer.write(piece)
+                size += len(piece)
+            sealer.finish()
+        out.commit()
+        name = out.name
+    except scrub.Unstrippable as exc:
+        refused = exc.code
+        out.discard()
+    except BaseException:
+        out.discard()
+        raise
+    with transaction.atomic():
+        row = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        if row.working_blob or row.working_refused:
+            if name:  # a colleague's request made it first
+                transaction.on_commit(lambda: files.delete(AREA, name))
+        else:
+            if name:
+                files.adopt(AREA, [name])
+            if refused:
+                row.working_refused = refused
+            else:
+                row.working_blob, row.working_size = name, size
+            row.save(update_fields=["working_blob", "working_size", "working_refused"])
+            contact = attachment.message.contact
+            record(IntakeEvent.ATTACHMENT_STRIPPED, actor=actor, organisation=contact.organisation, obj=contact,
+                   attachment=str(attachment.pk), tool=scrub.tool_for(row.kind), refused=refused)
+    attachment.working_blob, attachment.working_size = row.working_blob, row.working_size
+    attachment.working_refused = row.working_refused
+    return attachment
+
+
+def attachment_read(*, actor, attachment: Attachment, original: bool = False) -> Iterator[bytes]:
+    """Decrypting stream of the working copy, or of the original when asked for on
+    purpose; the read is audited before any byte goes out."""
+    if not original:
+        attachment_strip(actor=actor, attachment=attachment)
+        if not attachment.working_blob:
+            raise ValidationError(attachment.working_refused_text, code="no_working_copy")
+    key = _attachment_key(actor, attachment)
+    contact = attachment.message.contact
+    with transaction.atomic():
+        record(IntakeEvent.ATTACHMENT_ORIGINAL_OPENED if original else IntakeEvent.ATTACHMENT_READ, actor=actor,
+               organisation=contact.organisation, obj=contact, attachment=str(attachment.pk),
+               copy="original" if original else "working")
+    if original:
+        return _open_stream(key, attachment.pk, attachment.blob)
+    return _open_stream(key, sealing.working_ad(attachment.pk), attachment.working_blob)

@@ -64,6 +64,15 @@ FILE_PROBLEMS = {
     "mismatch": gettext_lazy("File %(n)s is not what its name says (for example a document named like a "
                              "photo). Please check the file and attach it again."),
     "empty": gettext_lazy("File %(n)s is empty."),
+    "pixels": gettext_lazy("File %(n)s is a picture with too many pixels for us to open safely. Please send a "
+                           "screenshot of it or a smaller photo."),
+    "bomb": gettext_lazy("File %(n)s would become far larger than it is when opened (over %(inflated)s), which "
+                         "we cannot open safely. Please send it as photos of the pages or as a smaller file."),
+    "polyglot": gettext_lazy("File %(n)s has an archive (ZIP, RAR or similar) hidden inside it. We do not accept "
+                             "archives: please send the photo or document on its own, saved again or as a "
+                             "screenshot."),
+    "damaged": gettext_lazy("File %(n)s seems to be damaged, so we cannot open it. Please check the file and "
+                            "attach it again."),
     "interrupted": gettext_lazy("A file did not arrive completely. Please try again."),
     "broken": gettext_lazy("Your message did not arrive completely, perhaps the connection broke. Please try "
                            "again."),
@@ -170,7 +179,10 @@ def _receive(request: HttpRequest) -> Incoming:
 
 
 def _problem_text(code: str, n: int = 1) -> str:
-    return str(FILE_PROBLEMS.get(code, FILE_PROBLEMS["broken"])) % {**_limits(), "n": n}
+    from corridor.evidence.ingest import max_inflated
+
+    return str(FILE_PROBLEMS.get(code, FILE_PROBLEMS["broken"])) % {
+        **_limits(), "n": n, "inflated": filesizeformat(max_inflated())}
 
 
 def _file_error(incoming: Incoming) -> str | None:

@@ -289,15 +289,34 @@ def add_to_case(request: HttpRequest, contact_id) -> HttpResponse:
                   status=400)
 
 
-@require_GET
-@require_perm(Perm.TRIAGE)
-def attachment(request: HttpRequest, attachment_id) -> HttpResponse:
-    item = selectors.get_attachment_for_user(request.user, attachment_id)
-    stream = services.attachment_read(actor=request.user, attachment=item)
+def _file_response(item, stream, *, original: bool) -> HttpResponse:
     kind = filetypes.BY_NAME.get(item.kind)
     response = StreamingHttpResponse(stream, content_type=kind.mime if kind else "application/octet-stream")
     # Never the sender's file name; always a download, never rendered in our origin.
-    response["Content-Disposition"] = f'attachment; filename="{item.message.contact.ref}-{str(item.pk)[:8]}.' \
-                                      f'{kind.extensions[0] if kind else "bin"}"'
+    suffix = "-original" if original else ""
+    response["Content-Disposition"] = f'attachment; filename="{item.message.contact.ref}-{str(item.pk)[:8]}' \
+                                      f'{suffix}.{kind.extensions[0] if kind else "bin"}"'
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
+
+
+@require_GET
+@require_perm(Perm.TRIAGE)
+def attachment(request: HttpRequest, attachment_id) -> HttpResponse:
+    """The working copy without metadata (made on first use)."""
+    item = selectors.get_attachment_for_user(request.user, attachment_id)
+    try:
+        stream = services.attachment_read(actor=request.user, attachment=item)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("intake:contact", item.message.contact_id)
+    return _file_response(item, stream, original=False)
+
+
+@require_POST
+@require_perm(Perm.TRIAGE)
+def attachment_original(request: HttpRequest, attachment_id) -> HttpResponse:
+    """The original as it arrived, metadata included: a deliberate, audited act."""
+    item = selectors.get_attachment_for_user(request.user, attachment_id)
+    stream = services.attachment_read(actor=request.user, attachment=item, original=True)
+    return _file_response(item, stream, original=True)

@@ -89,3 +89,39 @@ def test_a_coordinator_adds_a_new_call_to_the_case_of_someone_we_already_help(fo
     submit(page, f"/staff/intake/{contact.pk}/add-to-case/", {"case": case.code})
     assert Contact.objects.get(pk=contact.pk).case_id == case.pk
     assert case.code in text(page)
+
+
+@submits("intake:attachment_original")
+def test_an_operator_opens_a_photo_without_metadata_then_the_original_on_purpose(forms, cast, tmp_path):
+    from pathlib import Path
+
+    from corridor.audit.models import AuditEntry
+    from corridor.evidence import samples, scrub
+    from corridor.intake.events import IntakeEvent
+    from corridor.intake.models import Attachment
+
+    photo = samples.with_gps(samples.make_jpeg(48, 32))
+    source = tmp_path / "photo.jpg"
+    source.write_bytes(photo)
+    public = forms(javascript=False)
+    public.goto("/")
+    public.fill("#id_what", "Фото из отдела, там видно лицо")
+    public.check("input[name=urgency][value='2']")
+    public.set_input_files("input[type=file]", str(source))
+    with public.expect_navigation():
+        public.click("button[type=submit]")
+    assert public.locator("#receipt").count() == 1
+    op = forms(user=cast.operator)
+    op.goto("/staff/intake/")
+    contact = Contact.objects.get()
+    item = Attachment.objects.get()
+    op.goto(f"/staff/intake/{contact.pk}/")
+    with op.expect_download() as info:
+        op.click(f"a[href='/staff/intake/files/{item.pk}/']")
+    working = Path(info.value.path()).read_bytes()
+    tags = scrub.read_metadata(Path(info.value.path()))
+    assert working.startswith(b"\xff\xd8") and not [t for t in tags if t.startswith("GPS")]
+    original = submit(op, f"/staff/intake/files/{item.pk}/original/", download=True)
+    assert Path(original.path()).read_bytes() == photo
+    assert AuditEntry.objects.filter(code=IntakeEvent.ATTACHMENT_ORIGINAL_OPENED,
+                                     actor=cast.operator.principal).count() == 1
