@@ -46,7 +46,9 @@ def two_agents(tmp_path, settings):
         migrated = subprocess.run([sys.executable, "-m", "corridor.cli", "migrate", "-v", "0"], env=env,
                                   capture_output=True, text=True, timeout=300)
         assert migrated.returncode == 0, migrated.stderr
-        prefix = " ".join(["env", *(f"{k}={env[k]}" for k in ("CORRIDOR_VAR", "CORRIDOR_KEYD_SOCKET",
+        # `env` passes on this process's environment: drop the suite's DATABASE_URL so the
+        # second host keeps its own database, as it was migrated above.
+        prefix = " ".join(["env", "-u", "DATABASE_URL", *(f"{k}={env[k]}" for k in ("CORRIDOR_VAR", "CORRIDOR_KEYD_SOCKET",
                                                               "CORRIDOR_KEYSTORE")),
                            sys.executable, "-m", "corridor.cli"])
         settings.CORRIDOR_HOSTS = [f"app2={prefix}"]
