@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "corridor.web.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "corridor.api.middleware.RefuseNulMiddleware",
     "corridor.web.sessions.SessionMiddleware",
     "corridor.web.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",

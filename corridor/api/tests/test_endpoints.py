@@ -220,3 +220,16 @@ def test_a_legal_write_token_records_an_event_and_an_act_through_the_services(ca
     # The partner organisation's coordinator cannot reach our event at all.
     partner = api_client(token_for(cast.partner_coordinator, write=True))
     assert partner.post(f"/api/v1/violations/events/{event.pk}/acts", body, content_type=JSON).status_code == 404
+
+
+def test_a_nul_character_is_refused_before_any_query(cast, token_for, api_client):
+    """Schemathesis found /funds/expenses?status=%00 reaching PostgreSQL as a DataError
+    (a 500): NUL is now refused for every operation, in parameters and JSON bodies."""
+    finance = api_client(token_for(cast.finance))
+    assert finance.get("/api/v1/funds/expenses", {"status": "paid"}).status_code == 200
+    refused = finance.get("/api/v1/funds/expenses", {"status": "pa\x00id"})
+    assert refused.status_code == 400 and refused.json() == {"detail": "nul_character"}
+    assert finance.get("/api/v1/funds/expenses", {"categ\x00ory": "x"}).status_code == 400
+    writer = api_client(token_for(cast.alice, write=True))
+    body = writer.post("/api/v1/violations/events", data='{"title": "a\\u0000b"}', content_type="application/json")
+    assert body.status_code == 400
