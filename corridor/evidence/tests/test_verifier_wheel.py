@@ -15,7 +15,7 @@ from corridor.audit.checkpoint import verifier_key
 from corridor.evidence import storage
 from corridor.keyd.keystore import load_keystore
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.anydb]
 
 VERIFIER = Path(__file__).resolve().parents[3] / "verifier"
 MAX_INSTALL_BYTES = 60 * 1024 * 1024
