@@ -199,9 +199,21 @@ def _mann_whitney_z(a: list[float], b: list[float]) -> float:
     return (u - n1 * n2 / 2) / math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
 
 
+@pytest.mark.slow  # 200 padded sign-in steps: minutes on a loaded machine
 def test_timing_over_fifty_tries_is_indistinguishable(alice_duress, cast, settings):
-    """The duress reaction (alert, audit, restriction) happens inside the padded step."""
-    settings.CORRIDOR_SIGNIN_FLOOR_SECONDS = 0.2
+    """The duress reaction (alert, audit, restriction) happens inside the padded step.
+    The floor is set as docs/operations.md says: above the slowest normal step, which
+    on a loaded machine can be well over the 0.2 s it is on a quiet one."""
+    settings.CORRIDOR_SIGNIN_FLOOR_SECONDS = 0
+    slowest = 0.0
+    for _ in range(5):
+        c = Client()
+        for url, fields in ((reverse("accounts:login"), {"username": "alice", "password": PASSWORD}),
+                            (reverse("accounts:code"), None)):
+            started = time.perf_counter()
+            c.post(url, fields or {"code": _fresh_code(cast.alice)})
+            slowest = max(slowest, time.perf_counter() - started)
+    settings.CORRIDOR_SIGNIN_FLOOR_SECONDS = max(0.2, 2 * slowest)
     timings: dict[str, list[float]] = {"normal": [], "duress": []}
     for _ in range(50):
         for kind, secret in (("normal", PASSWORD), ("duress", DURESS)):
