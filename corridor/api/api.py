@@ -24,7 +24,14 @@ the same access rules (need-to-know, break-glass, two-person approvals, which no
 token can give). Reads count against the owner's key-agent ceiling, like the pages.
 """
 
-api = NinjaAPI(
+class CorridorAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        # The url_name (`case_read`, `intake_reply`…): short, stable, and what the
+        # OpenAPI links between operations name (corridor/api/schemas.py `links`).
+        return getattr(operation, "url_name", None) or super().get_openapi_operation_id(operation)
+
+
+api = CorridorAPI(
     title="Corridor API", version="1", description=DESCRIPTION, urls_namespace="api",
     auth=TokenAuth(), docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
     docs_url="/docs", openapi_url="/openapi.json",

@@ -24,3 +24,13 @@ def page_slice(page: int) -> slice:
     page = max(1, min(int(page), 10**6))
     start = (page - 1) * PAGE_SIZE
     return slice(start, start + PAGE_SIZE + 1)
+
+
+def links(status: int, targets: dict[str, dict[str, str]]) -> dict:
+    """`openapi_extra` declaring OpenAPI links from this operation's `status` answer
+    to other operations (by operationId, which is the url_name), with each target's
+    parameters as runtime expressions. Clients may follow them; the stateful fuzz
+    run does (corridor/api/tests/test_schemathesis.py)."""
+    # ninja keys the generated responses by int status: the same key, so they merge.
+    return {"responses": {status: {"links": {
+        f"to_{op}": {"operationId": op, "parameters": params} for op, params in targets.items()}}}}

@@ -11,6 +11,8 @@ there is no second permission system to keep in step.
 Permissions that are not listed here never reach a token. In particular the second
 person of a two-person rule (export approval, expense approval, bundle approval,
 erasure), referrals, account management and sealing stay in the signed-in pages.
+FUNDS_EDIT (a write scope) lets a token record donations and expenses; the API
+never answers with a donor's identity or a payee, even to such a token.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ READ: dict[Perm, object] = {
     Perm.FUNDS_VIEW: _("Read donations and expenses"),
 }
 WRITE: dict[Perm, object] = {
-    Perm.CASE_EDIT: _("Move cases between stages and record check-ins"),
-    Perm.TRIAGE_DECIDE: _("Decide on contacts in triage"),
+    Perm.CASE_EDIT: _("Move cases between stages; record check-ins, services and documents"),
+    Perm.TRIAGE_DECIDE: _("Decide on contacts in triage and open cases for them"),
+    Perm.CASE_ASSIGN: _("Assign cases to case workers"),
     Perm.EVIDENCE_EDIT: _("Record violation events and acts"),
+    Perm.FUNDS_EDIT: _("Record donations and expenses"),
 }
 # What needs a write token even though the role's permission may read too: the
 # service the endpoint calls checks the permission, the API checks the token kind.

@@ -1,4 +1,5 @@
-"""A per-user calendar feed (iCalendar) of filing deadlines and check-ins due.
+"""A per-user calendar feed (iCalendar) of filing deadlines, check-ins and documents
+that run out.
 
 Calendar programs subscribe to a URL and cannot send headers, so this one
 operation also takes the token as `?token=`; there it must be a read-only token
@@ -7,7 +8,14 @@ operation also takes the token as `?token=`; there it must be a read-only token
 Titles name only pseudonymous codes (a filing's `F-…`, a case's `K-…`) and the kind
 of date: a filing's title and a person's name are encrypted and never leave here.
 What a feed holds is what its owner may see: deadlines with EVIDENCE_VIEW, check-ins
-of the cases they may list.
+and document expiries of the cases they may list.
+
+Filing deadlines are the ones the project records (corridor/evidence: the ECHR time
+limit of an application not yet lodged, and each filing's next deadline, which its
+latest step sets); cases and reports record no other deadline. Check-ins: every
+check-in the schedule expects from the next one due until CHECKIN_DAYS ahead, as one
+event per case with an hourly RRULE (a case checked every 2 hours would otherwise be
+84 events a week); a one-off due time without a schedule is a single event.
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ from corridor.evidence.selectors import deadlines_for
 
 router = Router(tags=["calendar"])
 CHECKIN_MINUTES = 30
-PAST_DAYS = 30
+PAST_DAYS = 30  # deadlines, check-ins and expiries this far back stay visible
+CHECKIN_DAYS = 14  # scheduled check-ins this far ahead
+MAX_CASES = 500
 
 
 class QueryTokenAuth(APIKeyQuery):
@@ -78,22 +88,58 @@ def _feed(user, now: datetime) -> str:
             event.add("summary").value = title
             event.add("categories").value = ["deadline"]
     if user.can(Perm.CASE_VIEW_ASSIGNED):
-        due = (visible_cases(user).filter(next_checkin_due__isnull=False,
-                                         next_checkin_due__gte=now - timedelta(days=PAST_DAYS))
-               .only("id", "code", "next_checkin_due").order_by("next_checkin_due")[:500])
-        for case in due:
-            event = cal.add("vevent")
-            event.add("uid").value = _uid("checkin", case.pk)
-            event.add("dtstamp").value = _utc(now)
-            event.add("dtstart").value = _utc(case.next_checkin_due)
-            event.add("dtend").value = _utc(case.next_checkin_due + timedelta(minutes=CHECKIN_MINUTES))
-            event.add("summary").value = _("Check-in due: %(code)s") % {"code": case.code}
-            event.add("categories").value = ["check-in"]
+        _checkins(cal, user, now)
+        _expiries(cal, user, now, today)
     return cal.serialize()
 
 
+def _checkins(cal, user, now: datetime) -> None:
+    until = now + timedelta(days=CHECKIN_DAYS)
+    due = (visible_cases(user).filter(closed__isnull=True, next_checkin_due__isnull=False,
+                                      next_checkin_due__gte=now - timedelta(days=PAST_DAYS),
+                                      next_checkin_due__lte=until)
+           .only("id", "code", "next_checkin_due", "checkin_every_hours")
+           .order_by("next_checkin_due")[:MAX_CASES])
+    for case in due:
+        event = cal.add("vevent")
+        event.add("uid").value = _uid("checkin", case.pk)
+        event.add("dtstamp").value = _utc(now)
+        event.add("dtstart").value = _utc(case.next_checkin_due)
+        event.add("dtend").value = _utc(case.next_checkin_due + timedelta(minutes=CHECKIN_MINUTES))
+        every = case.checkin_every_hours
+        if every:
+            # RFC 5545: UNTIL is in UTC when DTSTART is; the last one due before `until` is included.
+            event.add("rrule").value = f"FREQ=HOURLY;INTERVAL={int(every)};UNTIL={_utc(until):%Y%m%dT%H%M%SZ}"
+        event.add("summary").value = _("Check-in due: %(code)s") % {"code": case.code}
+        event.add("categories").value = ["check-in"]
+
+
+def _expiries(cal, user, now: datetime, today) -> None:
+    """The day a person's identity document runs out (travel needs a valid one): by
+    the case's code and the kind of document, never its number."""
+    from corridor.cases.models import Document
+
+    gone = (Document.Status.LOST, Document.Status.SEIZED)
+    rows = (visible_cases(user).filter(closed__isnull=True, person__documents__expires__isnull=False,
+                                       person__documents__expires__gte=today - timedelta(days=PAST_DAYS))
+            .values("code", "person__documents__id", "person__documents__kind", "person__documents__expires",
+                    "person__documents__status").order_by("person__documents__expires")[:MAX_CASES])
+    docs = [{"id": r["person__documents__id"], "kind": r["person__documents__kind"], "code": r["code"],
+             "expires": r["person__documents__expires"]} for r in rows if r["person__documents__status"] not in gone]
+    for doc in docs:
+        event = cal.add("vevent")
+        event.add("uid").value = _uid("document", doc["id"])
+        event.add("dtstamp").value = _utc(now)
+        event.add("dtstart").value = doc["expires"]
+        event.add("dtend").value = doc["expires"] + timedelta(days=1)
+        event.add("summary").value = _("Document expires: %(code)s (%(kind)s)") % {
+            "code": doc["code"], "kind": Document.Kind(doc["kind"]).label}
+        event.add("categories").value = ["document"]
+
+
 @router.get("/calendar.ics", auth=[TokenAuth(), QueryTokenAuth()], response=ERRORS, url_name="calendar_feed",
-            summary="Deadlines and check-ins due, as an iCalendar feed (pseudonyms only)",
+            summary="Filing deadlines, scheduled check-ins and document expiries, as an iCalendar feed "
+                    "(pseudonyms only)",
             openapi_extra={"responses": {"200": {"description": "iCalendar feed",
                                                  "content": {"text/calendar": {"schema": {"type": "string"}}}}}})
 def calendar_feed(request):

@@ -14,7 +14,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 
 from corridor.accounts.permissions import Perm
-from corridor.api.schemas import ERRORS, PAGE_SIZE, page_slice
+from corridor.api.schemas import ERRORS, PAGE_SIZE, links, page_slice
 from corridor.crypto.keys import preload
 from corridor.evidence import selectors, services
 from corridor.evidence.models import DatePrecision, Vocabulary
@@ -106,7 +106,9 @@ def _row(e) -> dict:
 
 
 @router.get("/events", response={200: EventPage, **ERRORS}, url_name="violation_events",
-            summary="Violation events of the organisation, newest first")
+            summary="Violation events of the organisation, newest first",
+            openapi_extra=links(200, {"violation_event": {"event_id": "$response.body#/results/0/id"},
+                                      "violation_act_add": {"event_id": "$response.body#/results/0/id"}}))
 def events(request, page: int = Query(1, ge=1, le=10**6)):
     rows = list(selectors.events_for(request.auth).order_by("-starts", "-id")[page_slice(page)])
     more = len(rows) > PAGE_SIZE
@@ -138,7 +140,9 @@ def event(request, event_id: uuid.UUID):
 
 
 @router.post("/events", response={201: Created, **ERRORS}, url_name="violation_create",
-             summary="Record a violation event")
+             summary="Record a violation event",
+             openapi_extra=links(201, {"violation_event": {"event_id": "$response.body#/id"},
+                                       "violation_act_add": {"event_id": "$response.body#/id"}}))
 def event_create(request, body: EventIn):
     if not request.auth.can(Perm.EVIDENCE_EDIT):
         raise Http404

@@ -67,3 +67,61 @@ def test_a_query_token_opens_only_the_feed(cast, cases, token_for, client):
     secret = token_for(cast.alice)
     assert client.get(f"/api/v1/cases?token={secret}").status_code == 401
     assert client.get(f"/api/v1/cases/{cases.alice.code}?token={secret}").status_code == 401
+
+
+def _vevents(response):
+    assert response.status_code == 200, response.content
+    cal = vobject.readOne(response.content.decode())
+    return list(cal.vevent_list) if hasattr(cal, "vevent_list") else []
+
+
+def test_every_scheduled_check_in_of_the_window_is_in_the_feed(cast, cases, token_for, client):
+    from corridor.api.endpoints.calendar import CHECKIN_DAYS
+
+    checkin_schedule(actor=cast.alice, case=cases.alice, every_hours=6)
+    first = cases.alice.next_checkin_due
+    (event,) = _vevents(client.get(f"/api/v1/calendar.ics?token={token_for(cast.alice)}&lang=en"))
+    occurrences = list(event.getrruleset())
+    assert occurrences[0] == first.replace(microsecond=0)
+    assert all(b - a == timedelta(hours=6) for a, b in zip(occurrences, occurrences[1:], strict=False))
+    # From the next one due to the end of the window, every one of them.
+    assert len(occurrences) == CHECKIN_DAYS * 4
+    assert occurrences[-1] <= timezone.now() + timedelta(days=CHECKIN_DAYS)
+    assert str(event.summary.value) == f"Check-in due: {cases.alice.code}"
+
+
+def test_a_closed_case_or_one_without_a_schedule_has_no_check_ins(cast, cases, token_for, client):
+    from corridor.cases.models import Case
+
+    checkin_schedule(actor=cast.alice, case=cases.alice, every_hours=24)
+    Case.objects.filter(pk=cases.alice.pk).update(closed=timezone.now())
+    assert _vevents(client.get(f"/api/v1/calendar.ics?token={token_for(cast.alice)}")) == []
+
+
+def test_documents_that_run_out_appear_by_code_and_kind_not_number(cast, cases, token_for, client):
+    from corridor.cases.services import document_add
+
+    soon = timezone.localdate() + timedelta(days=40)
+    document_add(actor=cast.alice, person=cases.alice.person, kind="international_passport", status="have",
+                 number="751234567", expires=soon)
+    document_add(actor=cast.alice, person=cases.alice.person, kind="internal_passport", status="seized",
+                 expires=soon)
+    document_add(actor=cast.bob, person=cases.bob.person, kind="other", status="have", expires=soon)
+    response = client.get(f"/api/v1/calendar.ics?token={token_for(cast.alice)}&lang=en")
+    events = _vevents(response)
+    assert [str(e.summary.value) for e in events] == [f"Document expires: {cases.alice.code} (International passport)"]
+    assert events[0].dtstart.value == soon
+    body = response.content.decode()
+    assert "751234567" not in body and "Алиса" not in body and cases.bob.code not in body
+
+
+def test_a_filing_s_next_deadline_is_in_the_feed(cast, world, token_for, client):
+    from corridor.evidence.services import filing_create
+
+    soon = timezone.localdate() + timedelta(days=10)
+    filing = filing_create(actor=cast.legal, body="un", title="Communication for Test One",
+                           next_deadline=soon, people=[world.k1])
+    events = _vevents(client.get(f"/api/v1/calendar.ics?token={token_for(cast.legal)}&lang=en"))
+    titles = [str(e.summary.value) for e in events]
+    assert any(t.startswith(f"Filing deadline: {filing.code}") for t in titles), titles
+    assert "Test One" not in str(titles)

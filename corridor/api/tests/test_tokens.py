@@ -3,6 +3,7 @@ refused when expired, revoked, forged, read-only for writes, or out of scope."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -46,7 +47,11 @@ def test_a_token_can_only_hold_what_the_role_allows(cast):
     for user in (cast.coordinator, cast.legal, cast.finance, cast.admin):
         offered = {p for p, _l, _w in scopes.offered(user)}
         assert not offered & {Perm.CASE_EXPORT_APPROVE, Perm.EVIDENCE_APPROVE_EXPORT, Perm.FUNDS_APPROVE,
-                              Perm.MANAGE_USERS, Perm.SEAL, Perm.CASE_REFER, Perm.FUNDS_EDIT, Perm.EVIDENCE_EXPORT}
+                              Perm.MANAGE_USERS, Perm.SEAL, Perm.CASE_REFER, Perm.EVIDENCE_EXPORT}
+    # Recording funds and assigning cases are write scopes: a read token never holds them.
+    assert {(p, w) for p, _l, w in scopes.offered(cast.finance)} >= {(Perm.FUNDS_EDIT, True)}
+    assert Perm.FUNDS_EDIT not in scopes.effective([Perm.FUNDS_EDIT, Perm.FUNDS_VIEW], "finance", write=False)
+    assert Perm.CASE_ASSIGN not in scopes.effective([Perm.CASE_ASSIGN], "coordinator", write=False)
     assert scopes.offered(cast.admin) == []
 
 
@@ -172,11 +177,74 @@ def test_every_write_operation_refuses_a_read_token(cast, token_for, api_client)
     secret = token_for(cast.coordinator)
     document = api.get_openapi_schema()
     posts = [path for path, ops in document["paths"].items() if "post" in ops]
-    assert len(posts) >= 4
+    assert len(posts) >= 18
     for path in posts:
-        url = path.replace("{code}", "K-0001").replace("{contact_id}", "00000000-0000-0000-0000-000000000001")
+        url = re.sub(r"\{[a-z_]+_id\}", "00000000-0000-0000-0000-000000000001", path.replace("{code}", "K-0001"))
+        assert "{" not in url, path
         response = api_client(secret).post(url, {}, content_type="application/json")
         if path.endswith("/break-glass"):
             assert response.status_code != 403 or response.json()["detail"] != "read_only_token"
         else:
             assert response.status_code == 403 and response.json()["detail"] == "read_only_token", path
+
+
+def _every_operation(code: str, some_id: str):
+    """(method, url) of every token-protected operation, with `code` and `some_id`
+    in its path parameters."""
+    from corridor.api.api import api
+
+    for path, ops in api.get_openapi_schema()["paths"].items():
+        for method, op in ops.items():
+            if not op.get("security") and "/calendar" not in path:
+                continue
+            url = re.sub(r"\{[a-z_]+_id\}", some_id, path.replace("{code}", code))
+            assert "{" not in url, path
+            yield method, url
+
+
+def test_an_expired_or_revoked_write_token_is_refused_by_every_operation(cast, cases, token_for, api_client):
+    from corridor.cases.models import Case
+
+    secret = token_for(cast.coordinator, write=True)
+    client = api_client(secret)
+    assert client.get("/api/v1/cases").status_code == 200
+    operations = list(_every_operation(cases.alice.code, "00000000-0000-0000-0000-000000000001"))
+    assert len(operations) >= 30
+    ApiToken.objects.update(expires=timezone.now() - timedelta(seconds=1))
+    for method, url in operations:
+        response = getattr(client, method)(url, {} if method == "get" else "{}", content_type="application/json")
+        assert response.status_code == 401, (method, url)
+    ApiToken.objects.update(expires=timezone.now() + timedelta(days=1))
+    services.token_revoke(actor=cast.admin, token=ApiToken.objects.get())
+    for method, url in operations:
+        response = getattr(client, method)(url, {} if method == "get" else "{}", content_type="application/json")
+        assert response.status_code == 401, (method, url)
+    cases.alice.refresh_from_db()
+    assert cases.alice.worker == cast.alice and Case.objects.filter(organisation=cast.org).count() == 2
+
+
+def test_the_other_organisation_reaches_none_of_our_case_operations_by_code(cast, cases, token_for, api_client):
+    """The partner's coordinator (every case of *their* organisation, a write token)
+    names our case in every operation that takes a case code: 404 each time, and the
+    case is unchanged, unviewed by them."""
+    from corridor.audit.models import AuditEntry
+    from corridor.cases.events import CaseEvent
+
+    partner = api_client(token_for(cast.partner_coordinator, write=True))
+    today = timezone.localdate().isoformat()
+    bodies = {"stage": {"to_stage": "vetting", "reason": "x"}, "assign": {"worker": "pat"},
+              "checkins": {"status": "ok"}, "services": {"kind": "medical", "started": today},
+              "documents": {"kind": "other", "status": "have"}, "break-glass": {"reason": "curious"}}
+    seen = 0
+    for method, url in _every_operation(cases.alice.code, "00000000-0000-0000-0000-000000000001"):
+        if f"/cases/{cases.alice.code}" not in url:
+            continue
+        tail = url.rstrip("/").split("/")[-1]
+        body = bodies.get(tail, {"outcome": "done", "status": "issued"})
+        response = (partner.get(url) if method == "get"
+                    else partner.post(url, body, content_type="application/json"))
+        assert response.status_code == 404, (method, url, response.content)
+        assert "Алиса" not in response.content.decode()
+        seen += 1
+    assert seen >= 12
+    assert not AuditEntry.objects.filter(code=CaseEvent.CASE_VIEWED, object_id=cases.alice.audit_id).exists()
