@@ -24,6 +24,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("totp", "Print the current sign-in code of a demo account (demo installations only)."),
     ("backup", "Write an age-encrypted backup of the database, keystore and files."),
     ("tick", "Run the periodic jobs once (for a systemd timer; `serve` runs them itself)."),
+    ("keyd-certs", "Make the CA and certificates with which several application hosts share one key agent (mutual TLS)."),
     ("watch-seal", "Seal this host when another host seals (for separately run services)."),
     ("restore", "Restore an age backup into an empty installation (--dry-run to check it first)."),
     ("verify-bundle", "Verify an evidence bundle offline: no server, no database needed."),
@@ -37,7 +38,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("migrate", "Create or update the database tables."),
 ]
 ALIASES = {"rotate-root": "rotate_root", "verify-bundle": "verify_bundle", "watch-seal": "watch_seal",
-           "cases-recount": "cases_recount"}
+           "cases-recount": "cases_recount",
+           "keyd-certs": "keyd_certs"}
 
 
 def _usage() -> str:

@@ -216,6 +216,28 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Corridor-specific
 CORRIDOR_KEYD_SOCKET = str(env_path("CORRIDOR_KEYD_SOCKET", VAR_DIR / "run" / "keyd.sock"))
 CORRIDOR_KEYSTORE = str(env_path("CORRIDOR_KEYSTORE", VAR_DIR / "keystore.json"))
+# Several application hosts share one key agent (docs/operations.md, "Several
+# application hosts"). On the key host, CORRIDOR_KEYD_LISTEN=host:port makes the
+# agent also listen there with mutual TLS 1.3; on every other host,
+# CORRIDOR_KEYD_URL=tls://host:port replaces the Unix socket, and no agent or
+# keystore runs there. The certificates come from `corridor keyd-certs`.
+CORRIDOR_KEYD_URL = env_str("CORRIDOR_KEYD_URL", "")
+CORRIDOR_KEYD_LISTEN = env_str("CORRIDOR_KEYD_LISTEN", "")
+CORRIDOR_KEYD_TLS_DIR = str(env_path("CORRIDOR_KEYD_TLS_DIR", VAR_DIR / "keyd-tls"))
+CORRIDOR_KEYD_TLS_CA = str(env_path("CORRIDOR_KEYD_TLS_CA", Path(CORRIDOR_KEYD_TLS_DIR) / "ca.crt"))
+CORRIDOR_KEYD_TLS_CERT = str(env_path("CORRIDOR_KEYD_TLS_CERT", Path(CORRIDOR_KEYD_TLS_DIR) / "client.crt"))
+CORRIDOR_KEYD_TLS_KEY = str(env_path("CORRIDOR_KEYD_TLS_KEY", Path(CORRIDOR_KEYD_TLS_DIR) / "client.key"))
+for _name, _value in (("CORRIDOR_KEYD_URL", CORRIDOR_KEYD_URL), ("CORRIDOR_KEYD_LISTEN", CORRIDOR_KEYD_LISTEN)):
+    if _value:
+        from corridor.keyd.tls import parse_address
+
+        try:
+            parse_address(_value)
+        except ValueError as _exc:
+            raise ImproperSetting(f"{_name}: {_exc}") from None
+if CORRIDOR_KEYD_URL and CORRIDOR_KEYD_LISTEN:
+    raise ImproperSetting("CORRIDOR_KEYD_URL (use a remote agent) and CORRIDOR_KEYD_LISTEN (be the agent's "
+                          "host) exclude each other")
 CORRIDOR_KEYD_JOURNAL = str(env_path("CORRIDOR_KEYD_JOURNAL", VAR_DIR / "log" / "keyd-unwraps.jsonl"))
 CORRIDOR_UNWRAP_LIMIT = env_int("CORRIDOR_UNWRAP_LIMIT", 3000, minimum=1)
 CORRIDOR_LOG_ORIGIN = env_str("CORRIDOR_LOG_ORIGIN", "corridor.local/audit")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -73,10 +72,10 @@ def log_keys(request: HttpRequest) -> HttpResponse:
     purpose so a court pins them from here rather than trusting a bundle's own copy."""
     from corridor.audit.checkpoint import verifier_key
     from corridor.audit.witnesses import configured
-    from corridor.keyd.keystore import load_keystore
+    from corridor.crypto.keys import log_public_key
 
-    ks = load_keystore(settings.CORRIDOR_KEYSTORE)
-    lines = ["# log key (corridor-verify --log-key)", verifier_key(ks.log_origin, ks.signing_public_key)]
+    public_key, origin = log_public_key()
+    lines = ["# log key (corridor-verify --log-key)", verifier_key(origin, public_key)]
     witnesses = configured()
     if witnesses:
         lines.append("# witness keys (corridor-verify --witness)")

@@ -48,15 +48,46 @@ _client: KeydClient | None = None
 _client_path: str | None = None
 
 
+def new_keyd_client(timeout: float = 5.0) -> KeydClient:
+    """A client for this host's agent: its Unix socket, or the shared agent at
+    CORRIDOR_KEYD_URL over mutual TLS. Unusable certificate files make the agent
+    unavailable (every page then answers as sealed), never a plaintext connection."""
+    url = settings.CORRIDOR_KEYD_URL
+    if not url:
+        return KeydClient(settings.CORRIDOR_KEYD_SOCKET, timeout=timeout)
+    import ssl
+
+    from corridor.keyd.tls import client_context
+
+    try:
+        ctx = client_context(settings.CORRIDOR_KEYD_TLS_CERT, settings.CORRIDOR_KEYD_TLS_KEY,
+                             settings.CORRIDOR_KEYD_TLS_CA)
+    except (OSError, ssl.SSLError) as exc:
+        raise KeydUnavailable(f"cannot load the key agent's TLS certificates: {exc}") from None
+    return KeydClient(url, timeout=timeout, tls=ctx)
+
+
+def log_public_key() -> tuple[bytes, str]:
+    """The audit log's signing public key and origin: from the keystore on the key host,
+    from the shared agent (authenticated by its certificate) on the other hosts, which
+    keep no keystore (a stale copy would keep erased bucket keys alive)."""
+    if settings.CORRIDOR_KEYD_URL:
+        return keyd().public_key()
+    from corridor.keyd.keystore import load_keystore
+
+    ks = load_keystore(settings.CORRIDOR_KEYSTORE)
+    return ks.signing_public_key, ks.log_origin
+
+
 def keyd() -> KeydClient:
     """The process-wide agent client (its connections are per thread)."""
     global _client, _client_path
-    path = settings.CORRIDOR_KEYD_SOCKET
+    path = settings.CORRIDOR_KEYD_URL or settings.CORRIDOR_KEYD_SOCKET
     with _client_lock:
         if _client is None or _client_path != path:
             if _client is not None:
                 _client.close()
-            _client = KeydClient(path)
+            _client = new_keyd_client()
             from corridor.web.ceiling import on_notice
 
             _client.on_notice = on_notice

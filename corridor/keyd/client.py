@@ -3,6 +3,11 @@
 One persistent connection per thread (and per process: a connection inherited
 across fork() is never reused, since two processes reading one socket could
 receive each other's unwrapped keys).
+
+The agent is reached on its Unix socket (a path), or, from another application
+host, at `tls://host:port` with mutual TLS 1.3 (`tls=` a context from
+`corridor.keyd.tls.client_context`; the agent's certificate must come from the
+installation's CA and name `host`).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,9 +48,18 @@ class _Conn:
 
 
 class KeydClient:
-    def __init__(self, socket_path: str | os.PathLike[str], timeout: float = 5.0) -> None:
+    def __init__(self, socket_path: str | os.PathLike[str], timeout: float = 5.0, *,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.socket_path = os.fspath(socket_path)
         self.timeout = timeout
+        self.tls = tls
+        self.address: tuple[str, int] | None = None
+        if self.socket_path.startswith("tls://"):
+            from .tls import parse_address
+
+            if tls is None:
+                raise ValueError("a tls:// agent address needs a client TLS context")
+            self.address = parse_address(self.socket_path)
         self._local = threading.local()
         self._all: set[_Conn] = set()
         self._lock = threading.Lock()
@@ -56,18 +71,36 @@ class KeydClient:
     # ------------------------------------------------------------ transport
 
     def _connect(self) -> _Conn:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self.socket_path)
-        except (OSError, TimeoutError) as exc:
-            sock.close()
-            raise KeydUnavailable(f"cannot connect to keyd at {self.socket_path}: {exc.strerror or exc}") from None
+        if self.address is not None:
+            sock = self._connect_tls()
+        else:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(self.timeout)
+            try:
+                sock.connect(self.socket_path)
+            except (OSError, TimeoutError) as exc:
+                sock.close()
+                raise KeydUnavailable(f"cannot connect to keyd at {self.socket_path}: {exc.strerror or exc}") from None
         conn = _Conn(sock, sock.makefile("rb", buffering=65536))
         self._local.conn = conn
         with self._lock:
             self._all.add(conn)
         return conn
+
+    def _connect_tls(self) -> socket.socket:
+        assert self.address is not None and self.tls is not None
+        host, port = self.address
+        try:
+            raw = socket.create_connection((host, port), timeout=self.timeout)
+        except (OSError, TimeoutError) as exc:
+            raise KeydUnavailable(f"cannot connect to keyd at {self.socket_path}: {exc.strerror or exc}") from None
+        try:
+            sock = self.tls.wrap_socket(raw, server_hostname=host)  # verifies the agent's certificate
+        except (OSError, ssl.SSLError) as exc:
+            raw.close()
+            raise KeydUnavailable(f"no TLS session with keyd at {self.socket_path}: {exc}") from None
+        sock.settimeout(self.timeout)
+        return sock
 
     def _drop(self, conn: _Conn) -> None:
         if getattr(self._local, "conn", None) is conn:

@@ -139,7 +139,7 @@ class UnwrapPolicy:
         self._clock = clock or time.monotonic
         self._lock = threading.Lock()
         self._ids: dict[str, _Identity] = {}
-        self._procs: dict[int, DistinctWindow] = {}
+        self._procs: dict[int | str, DistinctWindow] = {}
         self._suspensions: list[float] = []
 
     # ------------------------------------------------------------ numbers
@@ -163,7 +163,7 @@ class UnwrapPolicy:
 
     # ------------------------------------------------------------ decisions
 
-    def check(self, principal: str, ads: list[bytes], pid: int | None = None) -> Verdict:
+    def check(self, principal: str, ads: list[bytes], pid: int | str | None = None) -> Verdict:
         identity, role = split_principal(principal)
         digests = {key_digest(ad) for ad in ads}
         now = self._clock()

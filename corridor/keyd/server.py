@@ -4,6 +4,12 @@ Access control is the kernel's: the socket is 0600 in a directory nobody else
 may write to (so the socket cannot be swapped for an impostor that collects
 keys to wrap), and every connection's peer uid (SO_PEERCRED, which the peer
 cannot forge) must be in the allowed set before a single byte is read.
+
+Optionally the agent also listens on TCP for other application hosts
+(`--listen`, corridor/keyd/tls.py): mutual TLS 1.3, the peer's certificate from
+the installation's CA (and in clients.txt, when given) before a single request
+is read. Such a peer has the rights of an allowed uid, never of an admin uid
+given with --admin-uid.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import resource
 import selectors
 import signal
 import socket
+import ssl
 import stat
 import struct
 import sys
@@ -26,10 +33,13 @@ from .errors import BadRequest
 from .journal import Journal
 from .keystore import load_keystore
 from .protocol import decode_body, encode_frame, error, read_body
+from .tls import HANDSHAKE_TIMEOUT, fingerprint, load_allowed, parse_address, server_context
 
 __all__ = ["Agent", "KeydServer", "check_socket_dir", "main", "peer_allowed", "peer_credentials"]
 
 _UMASK_LOCK = threading.Lock()
+# The uid handed to the agent for a TLS peer: no real account, so never in --admin-uid.
+TLS_PEER_UID = -1
 
 
 def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
@@ -73,7 +83,9 @@ def _clear_stale_socket(path: str) -> None:
 
 class KeydServer:
     def __init__(self, socket_path: str | os.PathLike[str], agent: Agent,
-                 allowed_uids: Collection[int] | None = None) -> None:
+                 allowed_uids: Collection[int] | None = None, *,
+                 listen: tuple[str, int] | None = None, tls: ssl.SSLContext | None = None,
+                 tls_allowed: dict[str, str] | None = None) -> None:
         self.socket_path = os.fspath(socket_path)
         self.agent = agent
         self.allowed_uids = frozenset(allowed_uids) if allowed_uids is not None else frozenset({os.getuid()})
@@ -89,6 +101,15 @@ class KeydServer:
         os.chmod(self.socket_path, 0o600)
         self._inode = os.stat(self.socket_path).st_ino
         self._listener.listen(128)
+        self._tcp: socket.socket | None = None
+        self.tls = tls
+        self.tls_allowed = tls_allowed  # fingerprint -> host name; None: any certificate from the CA
+        if listen is not None:
+            if tls is None or tls.verify_mode != ssl.CERT_REQUIRED or \
+                    tls.minimum_version < ssl.TLSVersion.TLSv1_3:
+                raise ValueError("a TCP listener needs a mutual TLS 1.3 context")
+            self._tcp = socket.create_server(listen, family=socket.AF_INET6 if ":" in listen[0] else socket.AF_INET,
+                                             backlog=128)
         self._wake_r, self._wake_w = socket.socketpair()
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -100,16 +121,24 @@ class KeydServer:
         self._thread.start()
         return self._thread
 
+    @property
+    def tcp_address(self) -> tuple[str, int] | None:
+        """(host, port) of the TLS listener (port 0 asked for gives the port chosen)."""
+        return self._tcp.getsockname()[:2] if self._tcp is not None else None
+
     def serve_forever(self) -> None:
         with selectors.DefaultSelector() as sel:
             sel.register(self._listener, selectors.EVENT_READ)
+            if self._tcp is not None:
+                sel.register(self._tcp, selectors.EVENT_READ)
             sel.register(self._wake_r, selectors.EVENT_READ)
             while not self._closed:
                 for key, _ in sel.select():
                     if key.fileobj is self._wake_r or self._closed:
                         return
+                    listener = key.fileobj
                     try:
-                        conn, _ = self._listener.accept()
+                        conn, _ = listener.accept()  # type: ignore[union-attr]
                     except OSError:
                         continue
                     with self._lock:
@@ -117,18 +146,67 @@ class KeydServer:
                             conn.close()
                             return
                         self._conns.add(conn)
-                    threading.Thread(target=self._serve_conn, args=(conn,), name="keyd-conn", daemon=True).start()
+                    target = self._serve_unix if listener is self._listener else self._serve_tls
+                    threading.Thread(target=target, args=(conn,), name="keyd-conn", daemon=True).start()
 
-    def _serve_conn(self, conn: socket.socket) -> None:
+    def _serve_unix(self, conn: socket.socket) -> None:
+        try:
+            pid, uid, _gid = peer_credentials(conn)
+        except OSError:
+            self._forget(conn)
+            return
+        if not peer_allowed(uid, self.allowed_uids):
+            self._forget(conn)
+            return  # hang up without a word: a stranger learns nothing
+        self.agent.peer.pid = pid  # this connection's thread: counted per process too
+        self._serve_conn(conn, uid)
+
+    def _serve_tls(self, raw: socket.socket) -> None:
+        """Handshake in this connection's thread (a slow or silent peer never holds the
+        accept loop), with a deadline; then the same protocol as the Unix socket."""
+        assert self.tls is not None
+        try:
+            raw.settimeout(HANDSHAKE_TIMEOUT)
+            conn = self.tls.wrap_socket(raw, server_side=True)  # handshake: CA-issued client cert or nothing
+            der = conn.getpeercert(binary_form=True)
+            if not der:
+                raise ssl.SSLError("no client certificate")
+            host = self._tls_host(der, conn)
+            if host is None:
+                conn.close()
+                self._forget(raw)
+                return
+            conn.settimeout(None)
+        except (OSError, ValueError):
+            self._forget(raw)
+            return
+        with self._lock:
+            self._conns.discard(raw)
+            if self._closed:
+                conn.close()
+                return
+            self._conns.add(conn)
+        # The per-process ceiling counts a whole remote host: its workers are invisible from here.
+        self.agent.peer.pid = f"host {host}"
+        self._serve_conn(conn, TLS_PEER_UID)
+
+    def _tls_host(self, der: bytes, conn: ssl.SSLSocket) -> str | None:
+        if self.tls_allowed is not None:
+            return self.tls_allowed.get(fingerprint(der))
+        subject = dict(x[0] for x in conn.getpeercert().get("subject", ()))
+        return str(subject.get("commonName", "?"))
+
+    def _forget(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._conns.discard(conn)
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+    def _serve_conn(self, conn: socket.socket, uid: int) -> None:
         rfile = None
         try:
-            try:
-                pid, uid, _gid = peer_credentials(conn)
-            except OSError:
-                return
-            if not peer_allowed(uid, self.allowed_uids):
-                return  # hang up without a word: a stranger learns nothing
-            self.agent.peer.pid = pid  # this connection's thread: counted per process too
             rfile = conn.makefile("rb", buffering=65536)
             handle = self.agent.handle
             while True:
@@ -167,6 +245,8 @@ class KeydServer:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2)
         self._listener.close()
+        if self._tcp is not None:
+            self._tcp.close()
         for conn in conns:
             try:
                 conn.shutdown(socket.SHUT_RDWR)  # wakes the connection thread's blocking read
@@ -205,8 +285,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-uid", type=int, action="append", dest="allow_uids",
                    help="uid allowed to connect (repeatable; default: our own uid)")
     p.add_argument("--admin-uid", type=int, action="append", dest="admin_uids",
-                   help="uid allowed to rotate/retire roots (repeatable; default: any allowed uid)")
+                   help="uid allowed to rotate/retire roots (repeatable; default: any allowed uid). "
+                        "TLS peers are never admin uids.")
+    p.add_argument("--listen", help="also listen on HOST:PORT for other application hosts (mutual TLS 1.3)")
+    p.add_argument("--tls-cert", help="the agent's certificate (agent.crt from `corridor keyd-certs`)")
+    p.add_argument("--tls-key", help="the agent's private key (agent.key)")
+    p.add_argument("--tls-ca", help="the CA that issues the hosts' certificates (ca.crt)")
+    p.add_argument("--tls-clients", help="only these host certificates (clients.txt: `host sha256` a line)")
     return p
+
+
+def _tls_options(args: argparse.Namespace) -> dict:
+    if not args.listen:
+        return {}
+    if not (args.tls_cert and args.tls_key and args.tls_ca):
+        raise ValueError("--listen needs --tls-cert, --tls-key and --tls-ca")
+    host, port = parse_address(args.listen)
+    return {"listen": (host, port), "tls": server_context(args.tls_cert, args.tls_key, args.tls_ca),
+            "tls_allowed": load_allowed(args.tls_clients) if args.tls_clients else None}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -220,8 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         agent = Agent(keystore, unwrap_limit=args.unwrap_limit, journal=journal,
                       admin_uids=set(args.admin_uids) if args.admin_uids else None)
-        server = KeydServer(args.socket, agent, allowed_uids=args.allow_uids)
-    except (OSError, ValueError) as exc:
+        server = KeydServer(args.socket, agent, allowed_uids=args.allow_uids, **_tls_options(args))
+    except (OSError, ValueError, ssl.SSLError) as exc:
         if journal is not None:
             journal.close()
         raise SystemExit(f"keyd: {exc}") from None
@@ -234,7 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     server.start()
-    sys.stderr.write(f"keyd: listening on {server.socket_path} (sealed)\n")
+    tcp = f" and tls://{args.listen}" if server.tcp_address else ""
+    sys.stderr.write(f"keyd: listening on {server.socket_path}{tcp} (sealed)\n")
     sys.stderr.flush()
     while not stop.wait(0.5):
         pass

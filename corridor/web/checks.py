@@ -67,4 +67,33 @@ def corridor_deploy_checks(app_configs=None, **kwargs) -> list:
             not database["ENGINE"].endswith("sqlite3") and getattr(settings, "CORRIDOR_HOSTS", []):
         found.append(Warning("Several hosts are listed but files are kept on this host's disk.",
                              hint="Set CORRIDOR_FILE_STORAGE=database.", id="corridor.W003"))
+    found += _shared_agent_checks(keystore)
+    return found
+
+
+def _shared_agent_checks(keystore: Path) -> list:
+    """Several application hosts on one key agent (docs/operations.md)."""
+    found = []
+    url, listen = settings.CORRIDOR_KEYD_URL, settings.CORRIDOR_KEYD_LISTEN
+    folder = Path(settings.CORRIDOR_KEYD_TLS_DIR)
+    if url and keystore.exists():
+        found.append(Error(
+            f"This host uses the shared key agent but keeps a keystore at {keystore}: an old copy keeps "
+            "erased keys' bucket keys alive.", hint="Delete it (shred -u); only the key host keeps the keystore.",
+            id="corridor.E008"))
+    keys = [Path(settings.CORRIDOR_KEYD_TLS_KEY)] if url else \
+        [folder / "agent.key", folder / "ca.key"] if listen else []
+    for key in keys:
+        if _loose(key, 0o077):
+            found.append(Error(f"The key agent's TLS key {key} is readable by others.", hint=f"chmod 600 {key}",
+                               id="corridor.E009"))
+    if listen and not (folder / "clients.txt").exists():
+        found.append(Warning("The key agent listens for other hosts without clients.txt: any certificate from "
+                             "the CA is accepted, and one host cannot be revoked alone.",
+                             hint="Keep the clients.txt written by `corridor keyd-certs`.", id="corridor.W004"))
+    if getattr(settings, "CORRIDOR_HOSTS", []) and not (url or listen):
+        found.append(Warning("Several hosts are listed, each with its own key agent: a key one host's agent "
+                             "puts in an erasure bucket does not open on the others.",
+                             hint="Run one agent for all hosts (CORRIDOR_KEYD_LISTEN on the key host, "
+                                  "CORRIDOR_KEYD_URL on the others).", id="corridor.W005"))
     return found

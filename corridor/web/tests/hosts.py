@@ -69,6 +69,7 @@ class Host:
         self.socket = Path("/tmp") / f"cor-{hashlib.sha256(str(var).encode()).hexdigest()[:10]}" / "keyd.sock"
         self.port = 0
         self.proc: subprocess.Popen | None = None
+        self.extra: dict[str, str] = {}  # e.g. CORRIDOR_KEYD_URL for a host on the shared agent
         var.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -76,7 +77,7 @@ class Host:
         env.update(CORRIDOR_VAR=str(self.var), CORRIDOR_KEYD_SOCKET=str(self.socket),
                    DATABASE_URL=self.database_url, CORRIDOR_SECRET_KEY=self.secret_key,
                    CORRIDOR_FILE_STORAGE=self.file_storage, CORRIDOR_DEMO="1", CORRIDOR_SEAL_POLL_SECONDS="0.5",
-                   **extra)
+                   **{**self.extra, **extra})
         return env
 
     @property
@@ -93,7 +94,8 @@ class Host:
         import shlex
 
         env = self.env()
-        keep = ("CORRIDOR_VAR", "CORRIDOR_KEYD_SOCKET", "DATABASE_URL", "CORRIDOR_SECRET_KEY", "CORRIDOR_FILE_STORAGE")
+        keep = ("CORRIDOR_VAR", "CORRIDOR_KEYD_SOCKET", "DATABASE_URL", "CORRIDOR_SECRET_KEY", "CORRIDOR_FILE_STORAGE",
+                *self.extra)
         return " ".join(["env", *(f"{k}={shlex.quote(env[k])}" for k in keep), PYTHON, "-m", "corridor.cli"])
 
     def serve(self, *extra: str, port: int | None = None) -> Host:
@@ -137,16 +139,33 @@ class Host:
         return out
 
 
-def demo_pair(folder: Path, database_url: str, *, cases: int = 12) -> tuple[Host, Host]:
-    """Host A loads the demo (creating the keystore); host B gets a copy of the keystore,
-    as `docs/operations.md` tells the administrator to do."""
+def demo_pair(folder: Path, database_url: str, *, cases: int = 12,
+              shared_agent: bool = False) -> tuple[Host, Host]:
+    """Host A loads the demo (creating the keystore).
+
+    shared_agent (the production shape, docs/operations.md): A's agent also listens on a
+    loopback port with mutual TLS; B runs no agent and keeps no keystore, only its own
+    client certificate from `corridor keyd-certs`, and uses A's agent. Otherwise each host
+    runs its own agent on a copy of the keystore (the seal-signal machinery's set-up)."""
     key = secrets.token_urlsafe(48)
     a = Host("a", folder / "a" / "var", database_url, key)
     b = Host("b", folder / "b" / "var", database_url, key)
     done = a.corridor("demo", "--cases", str(cases), "--seed", "3", timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    for name in ("keystore.json", "demo-passphrase", "demo-credentials.txt"):
-        shutil.copy2(a.var / name, b.var / name)
+    shutil.copy2(a.var / "demo-credentials.txt", b.var / "demo-credentials.txt")
+    if not shared_agent:
+        for name in ("keystore.json", "demo-passphrase"):
+            shutil.copy2(a.var / name, b.var / name)
+        return a, b
+    port = free_port()
+    a.extra["CORRIDOR_KEYD_LISTEN"] = f"127.0.0.1:{port}"
+    made = a.corridor("keyd-certs", "--hosts", "b", "--server-name", "127.0.0.1")
+    assert made.returncode == 0, made.stdout + made.stderr
+    source, target = a.var / "keyd-tls", b.var / "keyd-tls"
+    target.mkdir(mode=0o700)
+    for src, dst in (("ca.crt", "ca.crt"), ("b.crt", "client.crt"), ("b.key", "client.key")):
+        shutil.copy2(source / src, target / dst)
+    b.extra["CORRIDOR_KEYD_URL"] = f"tls://127.0.0.1:{port}"
     return a, b
 
 

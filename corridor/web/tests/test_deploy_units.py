@@ -66,3 +66,15 @@ def test_the_key_agent_runs_alone_under_its_own_user():
     # Nothing the web user runs can read the agent's state directory.
     for name in ("corridor-web.service", "corridor-front.service", "corridor-ticker.service"):
         assert "corridor-keyd" not in _unit(name)["Service"].get("ReadWritePaths", "")
+
+
+def test_the_shared_agent_unit_differs_only_by_its_mutual_tls_listener():
+    """The key host's unit for several application hosts opens the network and nothing else."""
+    alone, shared = _unit("corridor-keyd.service")["Service"], _unit("corridor-keyd-shared.service")["Service"]
+    assert shared["PrivateNetwork"] == "no" and shared["RestrictAddressFamilies"] == "AF_UNIX AF_INET AF_INET6"
+    for flag in ("--listen", "--tls-cert", "--tls-key", "--tls-ca", "--tls-clients", "--admin-uid"):
+        assert flag in shared["ExecStart"], flag
+    assert " ".join(shared["ExecStart"].split()).startswith(" ".join(alone["ExecStart"].split()))
+    assert {k: v for k, v in alone.items() if k not in {"PrivateNetwork", "RestrictAddressFamilies", "ExecStart"}} \
+        == {k: v for k, v in shared.items() if k not in {"PrivateNetwork", "RestrictAddressFamilies", "ExecStart"}}
+    assert _unit("corridor-keyd-shared.service")["Unit"]["Conflicts"] == "corridor-keyd.service"

@@ -26,7 +26,6 @@ from corridor.audit.verify import OutsideHead, TailBound, outside_heads, verify_
 from corridor.crypto.context import acting_as
 from corridor.crypto.keys import keyd
 from corridor.keyd.errors import KeydError
-from corridor.keyd.keystore import load_keystore
 
 
 class Command(BaseCommand):
@@ -86,8 +85,12 @@ class Command(BaseCommand):
                 f"The key agent's signed head was reset ({status['signed_heads']['condition']}); "
                 "the next checkpoint is trusted as a first one. This is in the audit log."))
             return
-        keystore = load_keystore(settings.CORRIDOR_KEYSTORE)
-        public_key, origin = keystore.signing_public_key, keystore.log_origin
+        from corridor.crypto.keys import log_public_key
+
+        try:
+            public_key, origin = log_public_key()
+        except KeydError as exc:
+            raise CommandError(f"The key agent does not answer, so the log key is unknown here: {exc}") from None
         outside = [h for spec in options["against"] for h in self._against(spec, public_key, origin)]
         pinned = self._pinned_head(origin)
         if pinned is not None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from corridor.crypto.keys import new_keyd_client
 from corridor.keyd.client import KeydClient
 from corridor.keyd.errors import KeydError
 
@@ -20,7 +21,9 @@ TICK_SECONDS = 60
 class Command(BaseCommand):
     help = (
         "Start the key agent (keyd) and the web server (gunicorn) together. Ctrl-C or SIGTERM "
-        "stops both cleanly. The agent starts sealed unless a passphrase file is given."
+        "stops both cleanly. The agent starts sealed unless a passphrase file is given. With "
+        "CORRIDOR_KEYD_LISTEN the agent also serves other application hosts over mutual TLS; with "
+        "CORRIDOR_KEYD_URL no agent starts here and the web server uses that shared agent."
     )
 
     def add_arguments(self, parser):
@@ -32,25 +35,36 @@ class Command(BaseCommand):
                             help="Unseal the agent with the passphrase in this file (demo and tests).")
 
     def handle(self, *args, bind, workers, unseal_passphrase_file, **options):
-        if not Path(settings.CORRIDOR_KEYSTORE).exists():
+        remote = bool(settings.CORRIDOR_KEYD_URL)
+        if not remote and not Path(settings.CORRIDOR_KEYSTORE).exists():
             raise CommandError("No keystore yet. Run `corridor init` (or `make run` for a demo) first.")
         socket_path = settings.CORRIDOR_KEYD_SOCKET
         Path(socket_path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        Path(settings.CORRIDOR_KEYD_JOURNAL).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        keyd_proc = subprocess.Popen([
-            sys.executable, "-m", "corridor.keyd", "--socket", socket_path,
-            "--keystore", settings.CORRIDOR_KEYSTORE, "--journal", settings.CORRIDOR_KEYD_JOURNAL,
-            "--unwrap-limit", str(settings.CORRIDOR_UNWRAP_LIMIT),
-        ])
-        client = KeydClient(socket_path)
-        if not self._wait_for(client, keyd_proc):
-            keyd_proc.terminate()
-            raise CommandError("The key agent did not start; see the messages above.")
-        if unseal_passphrase_file:
+        keyd_proc: subprocess.Popen | None = None
+        if remote:
+            # The shared agent runs on the key host. Unreachable, it leaves this host
+            # sealed (503 on every page that needs a key), never open.
+            try:
+                client = new_keyd_client()
+            except KeydError as exc:
+                raise CommandError(str(exc)) from None
+        else:
+            Path(settings.CORRIDOR_KEYD_JOURNAL).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            keyd_proc = subprocess.Popen([
+                sys.executable, "-m", "corridor.keyd", "--socket", socket_path,
+                "--keystore", settings.CORRIDOR_KEYSTORE, "--journal", settings.CORRIDOR_KEYD_JOURNAL,
+                "--unwrap-limit", str(settings.CORRIDOR_UNWRAP_LIMIT), *self._listen_options(),
+            ])
+            client = KeydClient(socket_path)
+            if not self._wait_for(client, keyd_proc):
+                keyd_proc.terminate()
+                raise CommandError("The key agent did not start; see the messages above.")
+        if unseal_passphrase_file and self._sealed(client):
             try:
                 client.unseal_passphrase(Path(unseal_passphrase_file).read_text(encoding="utf-8").strip())
             except KeydError as exc:
-                keyd_proc.terminate()
+                if keyd_proc is not None:
+                    keyd_proc.terminate()
                 raise CommandError(f"Could not unseal: {exc}") from None
         # gunicorn (gthread, config in corridor/web/gunicorn_conf.py: no access log,
         # addresses scrubbed) listens on a Unix socket; the buffering front
@@ -71,7 +85,12 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
-        state = "unsealed" if not client.status()["sealed"] else "SEALED — run `corridor unseal`"
+        if remote and self._sealed(client) is None:
+            state = f"the key agent at {settings.CORRIDOR_KEYD_URL} is unreachable: SEALED until it answers"
+        elif not self._sealed(client):
+            state = "unsealed"
+        else:
+            state = "SEALED — run `corridor unseal`"
         self.stdout.write(self.style.SUCCESS(
             f"Corridor is running ({state}).\n"
             f"  Public intake: http://{bind}/\n  Staff sign-in: http://{bind}/staff/\n"
@@ -79,21 +98,45 @@ class Command(BaseCommand):
         ))
         ticker = threading.Thread(target=self._tick, args=(stop,), daemon=True)
         ticker.start()
-        # A seal pressed on any host reaches this one (corridor/crypto/seal_signal.py).
+        # A seal pressed on any host reaches this one (corridor/crypto/seal_signal.py). A host
+        # on the shared agent needs no watcher: its seal *is* the agent's, which the key host watches.
         from corridor.crypto.seal_signal import Watcher
 
-        watcher = Watcher(KeydClient(socket_path)).start()
+        watcher = None if remote else Watcher(KeydClient(socket_path)).start()
         while not stop.is_set():
-            if web_proc.poll() is not None or keyd_proc.poll() is not None or front_proc.poll() is not None:
+            if web_proc.poll() is not None or front_proc.poll() is not None or \
+                    (keyd_proc is not None and keyd_proc.poll() is not None):
                 self.stderr.write("A child process exited; stopping.")
                 break
             stop.wait(0.5)
-        watcher.close()
+        if watcher is not None:
+            watcher.close()
         self._stop(front_proc, "front")
         self._stop(web_proc, "web server")
-        self._stop(keyd_proc, "key agent")
+        if keyd_proc is not None:
+            self._stop(keyd_proc, "key agent")
         client.close()
         self.stdout.write("Stopped.")
+
+    @staticmethod
+    def _sealed(client: KeydClient) -> bool | None:
+        """True/False, or None when the agent does not answer."""
+        try:
+            return bool(client.status()["sealed"])
+        except KeydError:
+            return None
+
+    @staticmethod
+    def _listen_options() -> list[str]:
+        """--listen and the agent's certificate files when this host serves the others."""
+        if not settings.CORRIDOR_KEYD_LISTEN:
+            return []
+        folder = Path(settings.CORRIDOR_KEYD_TLS_DIR)
+        options = ["--listen", settings.CORRIDOR_KEYD_LISTEN, "--tls-cert", str(folder / "agent.crt"),
+                   "--tls-key", str(folder / "agent.key"), "--tls-ca", settings.CORRIDOR_KEYD_TLS_CA]
+        if (folder / "clients.txt").exists():
+            options += ["--tls-clients", str(folder / "clients.txt")]
+        return options
 
     def _wait_for(self, client: KeydClient, proc: subprocess.Popen) -> bool:
         deadline = time.monotonic() + 15

@@ -18,7 +18,8 @@ class Command(BaseCommand):
         except KeydError:
             status = None
         if status is None:
-            self.stdout.write("Key agent:  not running")
+            self.stdout.write("Key agent:  not running" if not settings.CORRIDOR_KEYD_URL else
+                              f"Key agent:  unreachable at {settings.CORRIDOR_KEYD_URL} (this host is SEALED)")
         else:
             state = "SEALED" if status["sealed"] else "unsealed"
             self.stdout.write(f"Key agent:  {state}" + (f" ({status['sealed_reason']})" if status.get("sealed_reason") else ""))
@@ -40,7 +41,10 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.ERROR(
                     f"REFUSED:    keyd refused to sign {heads['refused_total']} time(s); last {last['at']}: "
                     f"{last['reason']}"))
-        self.stdout.write(f"Keystore:   {settings.CORRIDOR_KEYSTORE}")
+        if settings.CORRIDOR_KEYD_URL:
+            self.stdout.write(f"Keystore:   on the key host; this host uses the agent at {settings.CORRIDOR_KEYD_URL}")
+        else:
+            self.stdout.write(f"Keystore:   {settings.CORRIDOR_KEYSTORE}")
         from corridor.crypto.keys import legacy_keys
 
         legacy = legacy_keys().count()

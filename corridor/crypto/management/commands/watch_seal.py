@@ -3,11 +3,10 @@ from __future__ import annotations
 import signal
 import threading
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from corridor.crypto.keys import new_keyd_client
 from corridor.crypto.seal_signal import Watcher
-from corridor.keyd.client import KeydClient
 
 
 class Command(BaseCommand):
@@ -18,7 +17,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        watcher = Watcher(KeydClient(settings.CORRIDOR_KEYD_SOCKET)).start()
+        watcher = Watcher(new_keyd_client()).start()
         self.stdout.write("Watching the seal signal.")
         stop.wait()
         watcher.close()
