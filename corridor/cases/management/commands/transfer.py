@@ -41,6 +41,15 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", default="")
 
     def handle(self, *args, action: str, target: str, by: str, **o):
+        from corridor.keyd.errors import KeydError
+
+        try:
+            self._handle(action, target, by, o)
+        except KeydError as exc:
+            raise CommandError(f"The key agent cannot do this ({exc.__class__.__name__}): start `corridor serve` "
+                               "and unseal it first.") from None
+
+    def _handle(self, action: str, target: str, by: str, o) -> None:
         if action == "keys":
             org = Organisation.objects.filter(slug=o["organisation"]).first()
             if org is None:
