@@ -2,7 +2,15 @@
 
 from django.urls import path, register_converter
 
-from corridor.cases.views import cases, coordination, destinations, erasure, records, referrals, transfers
+from corridor.cases.views import (
+    cases,
+    coordination,
+    destinations,
+    erasure,
+    records,
+    referrals,
+    transfers,
+)
 
 
 class CaseCode:
