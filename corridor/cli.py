@@ -35,6 +35,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("close_month", "Close a month of accounts; closed months can only be corrected by new entries."),
     ("import_rates", "Import exchange rates with their dates from a CSV file."),
     ("publish_report", "Publish the public transparency report for closed months."),
+    ("transfer", "Transfer a case to a partner installation: keys, partner-add, consent, request, approve, import."),
     ("migrate", "Create or update the database tables."),
 ]
 ALIASES = {"rotate-root": "rotate_root", "verify-bundle": "verify_bundle", "watch-seal": "watch_seal",

@@ -15,6 +15,7 @@ class CasesConfig(AppConfig):
             (_("Cases"), "cases:list", Perm.CASE_VIEW_ASSIGNED),
             (_("Board"), "cases:dashboard", Perm.CASE_VIEW_ALL),
             (_("Countries"), "cases:countries", Perm.CASE_VIEW_ASSIGNED),
+            (_("Partners"), "cases:partners", Perm.MANAGE_USERS),
         ]
         self.dashboard_panels = [
             ("cases/panels/my_work.html", Perm.CASE_VIEW_ASSIGNED, "corridor.cases.panels.my_work"),

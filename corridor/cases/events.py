@@ -58,6 +58,17 @@ class CaseEvent(IntEnum):
     # The running case totals disagreed with a recount and were rewritten.
     CASE_TOTALS_REPAIRED = 4100
     PERSON_RETENTION_ERASED = 4094
+    # Transfer to another installation (docs/transfer.md).
+    PARTNER_RECORDED = 4110
+    TRANSFER_CONSENT_RECORDED = 4111
+    TRANSFER_REQUESTED = 4112
+    TRANSFER_DECLINED = 4113
+    TRANSFER_SEALED = 4114
+    TRANSFER_BUILT = 4115
+    TRANSFER_DOWNLOADED = 4116
+    TRANSFER_IMPORTED = 4117
+    TRANSFER_REFUSED = 4118
+    RECEIVING_KEY_CREATED = 4119
 
 
 register(CaseEvent, range(4000, 5000))

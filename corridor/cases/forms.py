@@ -18,6 +18,7 @@ from corridor.cases.models import (
     Relative,
     Service,
     Stage,
+    TransferPart,
 )
 from corridor.cases.models.people import Gender, HouseholdRole
 from corridor.web.fields import IdentifierField, KindAndValueForm, in_your_zone
@@ -300,3 +301,36 @@ class ErasureRequestForm(forms.Form):
         attrs={"rows": 3}), help_text=_("The approver reads it. It is erased together with the person."))
     include_household = forms.BooleanField(label=_("Erase the household members' records too"), required=False)
     confirm = forms.BooleanField(label=_("I understand that this cannot be undone"), required=True)
+
+
+class PartnerForm(forms.Form):
+    name = forms.CharField(label=_("Organisation"), max_length=120)
+    recipient = forms.CharField(label=_("Its age public key"), max_length=100,
+                                help_text=_("Starts with “age1”; their administrator reads it on their Partners page."))
+    log_key = forms.CharField(label=_("Its log key"), max_length=300,
+                              help_text=_("Used to check the packages it sends; compare it with them by phone."))
+
+
+class TransferConsentForm(forms.Form):
+    partner = forms.ChoiceField(label=_("Transfer to"))
+    how = forms.ChoiceField(label=_("How the person agreed"), choices=Referral.Consent.choices,
+                            widget=forms.RadioSelect)
+    given_on = forms.DateField(label=_("Consent given on"), widget=DATE, initial=timezone.localdate)
+
+    def __init__(self, *args, partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = [(str(p.pk), p.name) for p in partners]
+
+
+class TransferRequestForm(forms.Form):
+    partner = forms.ChoiceField(label=_("Send to"))
+    parts = forms.MultipleChoiceField(label=_("What goes"), choices=TransferPart.choices,
+                                      widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = [(str(p.pk), p.name) for p in partners]
+
+
+class TransferImportForm(forms.Form):
+    package = forms.FileField(label=_("Package (.age) received from a partner"))

@@ -2,7 +2,15 @@
 
 from django.urls import path, register_converter
 
-from corridor.cases.views import cases, coordination, destinations, erasure, records, referrals
+from corridor.cases.views import (
+    cases,
+    coordination,
+    destinations,
+    erasure,
+    records,
+    referrals,
+    transfers,
+)
 
 
 class CaseCode:
@@ -36,6 +44,11 @@ urlpatterns = [
     path("referrals/", referrals.referral_list, name="referrals"),
     path("referrals/<uuid:pk>/", referrals.referral_detail, name="referral"),
     path("referrals/<uuid:pk>/decide/", referrals.referral_decide, name="referral_decide"),
+    path("partners/", transfers.partners, name="partners"),
+    path("transfers/", transfers.transfer_list, name="transfers"),
+    path("transfers/import/", transfers.transfer_import, name="transfer_import"),
+    path("transfers/<uuid:pk>/decide/", transfers.transfer_decide, name="transfer_decide"),
+    path("transfers/<uuid:pk>/download/", transfers.transfer_download, name="transfer_download"),
     path("countries/", destinations.countries, name="countries"),
     path("countries/<str:code>/", destinations.country_detail, name="country"),
     path("embassies/new/", destinations.embassy_edit, name="embassy_new"),
@@ -49,6 +62,9 @@ urlpatterns = [
     path("<casecode:code>/stage/", cases.transition, name="transition"),
     path("<casecode:code>/assign/", cases.assign, name="assign"),
     path("<casecode:code>/refer/", referrals.refer, name="refer"),
+    path("<casecode:code>/transfer/", transfers.transfer, name="transfer"),
+    path("<casecode:code>/transfer/consent/", transfers.transfer_consent, name="transfer_consent"),
+    path("<casecode:code>/transfer/request/", transfers.transfer_request, name="transfer_request"),
     path("<casecode:code>/notes/", records.note_add, name="note_add"),
     path("<casecode:code>/checklist/", records.checklist, name="checklist"),
     path("<casecode:code>/checkins/schedule/", records.schedule, name="schedule"),

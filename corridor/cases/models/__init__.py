@@ -21,9 +21,18 @@ from corridor.cases.models.people import Household, Person, PersonIdentifier, Re
 from corridor.cases.models.safety import Alert, CheckIn
 from corridor.cases.models.summaries import ApplicationTally, CaseTally, StageDay
 from corridor.cases.models.support import Document, Service
+from corridor.cases.models.transfers import (
+    Partner,
+    ReceivingKey,
+    Transfer,
+    TransferConsent,
+    TransferPart,
+    TransferReceipt,
+)
 
 __all__ = [
     "EXITS", "JOURNEY", "Alert", "Application", "ApplicationTally", "BreakGlass", "Case", "CaseTally", "CheckIn", "ChecklistTick",
     "CodeCounter", "Country", "Document", "Embassy", "ErasureRequest", "ExportRequest", "Household", "Note", "Person",
-    "PersonIdentifier", "Programme", "Referral", "Relative", "Service", "Stage", "StageChange", "StageDay",
+    "Partner", "PersonIdentifier", "Programme", "ReceivingKey", "Referral", "Relative", "Service", "Stage", "StageChange", "StageDay", "Transfer", "TransferConsent",
+    "TransferPart", "TransferReceipt",
 ]
