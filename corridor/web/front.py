@@ -324,26 +324,46 @@ class Front:
                     unread -= len(chunk)
 
     async def _page(self, reason: str, lang: str) -> bytes:
+        """The cached refusal page. A stale one is still served while a fresh copy is
+        fetched in the background, so junk never waits on a busy worker; only the very
+        first of its kind waits (2 s at most, then a plain answer)."""
         key = (reason, lang)
-        now = time.monotonic()
         hit = self.pages.get(key)
-        if hit and hit[0] > now:
+        if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         pending = self.fetching.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(self._fetch_page(reason, lang))
+            pending = asyncio.ensure_future(self._refresh(key))
             self.fetching[key] = pending
             pending.add_done_callback(lambda _f: self.fetching.pop(key, None))
+        if hit is not None:
+            return hit[1]
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(pending), 2)
+        hit = self.pages.get(key)
+        if hit is not None:
+            return hit[1]
+        return _status(413, "Content Too Large") if reason == "too_large" else _status(400, "Bad Request")
+
+    async def _refresh(self, key: tuple[str, str]) -> None:
         try:
-            page = await asyncio.wait_for(asyncio.shield(pending), 10)
-        except Exception:  # noqa: BLE001 - any failure: the plain answer below
+            page = await asyncio.wait_for(self._fetch_page(*key), 30)
+        except Exception:  # noqa: BLE001 - any failure: try again a little later
             page = None
-        if page is None:
-            page = _status(413, "Content Too Large") if reason == "too_large" else _status(400, "Bad Request")
-            self.pages[key] = (now + FALLBACK_SECONDS, page)
-        else:
-            self.pages[key] = (now + PAGE_SECONDS, page)
-        return page
+        if page is not None:
+            self.pages[key] = (time.monotonic() + PAGE_SECONDS, page)
+        elif key in self.pages:
+            self.pages[key] = (time.monotonic() + FALLBACK_SECONDS, self.pages[key][1])
+
+    def prefetch(self) -> None:
+        """Fetch every refusal page once the workers are up (serve starts them first)."""
+        if self.token_keys:
+            for reason in ("foreign", "too_large"):
+                for lang in ("", *sorted(self.languages)):
+                    key = (reason, lang)
+                    task = asyncio.ensure_future(self._refresh(key))
+                    self.fetching[key] = task
+                    task.add_done_callback(lambda _f, key=key: self.fetching.pop(key, None))
 
     async def _fetch_page(self, reason: str, lang: str) -> bytes | None:
         """Ask the workers for the page they give this kind of junk: the same request,
@@ -425,6 +445,7 @@ def listen_socket(bind: str) -> socket.socket:
 async def _main(sock: socket.socket, backend_path: str, config: dict | None = None) -> None:
     front = Front(backend_path, config)
     server = await asyncio.start_server(front.handle, sock=sock, limit=HEADER_BYTES)
+    front.prefetch()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_quiet_exception)

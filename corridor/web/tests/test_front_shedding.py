@@ -125,6 +125,18 @@ def stack(tmp_path_factory, keyd_agent):
         time.sleep(0.2)
     else:
         pytest.fail("the stack did not start")
+    # The front fetches its refusal pages from the workers in the background when it
+    # starts; wait until it has them (cold workers on a loaded machine are slow).
+    pages = {"/?lang=en": b"This could not be sent", "/?lang=ru": _text("ru", "This could not be sent").encode()}
+    while time.monotonic() < deadline + 60 and pages:
+        for target, text in list(pages.items()):
+            for length in (5, 41 * 1024 * 1024):
+                if text not in _raw(stack, _post(target, b"x" * 5, "text/plain", length=length)):
+                    break
+            else:
+                del pages[target]
+        time.sleep(0.5)
+    assert not pages, "the front never got its refusal pages"
     yield stack
     for proc in (front, web):
         proc.terminate()
@@ -179,6 +191,7 @@ def _text(lang: str, message: str) -> str:
 def test_junk_intake_posts_are_refused_by_the_front_without_reaching_django(stack):
     relay = stack["relay"]
     real = _token(stack)
+    before = len(relay.seen)
     forged = real[:-4] + ("AAAA" if not real.endswith("AAAA") else "BBBB")
     junk_body, junk_type = _multipart([("what", MARK.decode()), ("urgency", "3"), ("token", real)])
     zip_body, zip_type = _multipart([("what", MARK.decode())], [("a.zip", b"PK\x03\x04" + MARK)])
@@ -211,12 +224,13 @@ def test_junk_intake_posts_are_refused_by_the_front_without_reaching_django(stac
     answer = _raw(stack, b"BREW / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + MARK)
     assert answer.startswith(b"HTTP/1.1 405")
 
-    # None of it reached a worker; the workers were asked only for the refusal pages,
-    # once per kind and language, with nothing the client sent.
+    # None of it reached a worker. The workers were asked at most for the refusal
+    # pages themselves (fetched by the front, with nothing the client sent).
     assert not [seen for seen in relay.seen if MARK in seen]
-    fetches = [bytes(seen).split(b"\r\n", 1)[0] for seen in relay.seen if b"Host: 127.0.0.1\r\nContent-Type" in seen
-               and seen.startswith(b"POST /?lang=")]
-    assert sorted(set(fetches)) == sorted(fetches) and len(fetches) <= 2, fetches
+    for seen in map(bytes, relay.seen[before:]):
+        assert seen.startswith(b"POST /") and b"\r\nHost: 127.0.0.1\r\nContent-Type: " in seen, seen[:200]
+        assert seen.endswith(b"\r\n\r\ntoken=") or seen.endswith(b"Content-Length: 41943041\r\n"
+                                                                 b"Connection: close\r\n\r\n"), seen[:300]
 
 
 def test_a_real_submission_goes_through_the_front(stack):
