@@ -90,9 +90,9 @@ def submit_once(port: int, rng: random.Random) -> tuple[bool, float]:
         if not match:
             return False, time.perf_counter() - start
         token = match.group(1).decode().replace("&quot;", '"')
-        fields = {"what": "Меня задержали возле дома и держали три дня. " * rng.randint(1, 20),
-                  "where": "Грозный", "urgency": str(rng.randint(1, 3)), "reach": "Signal после 22:00",
-                  "token": token}
+        # the token first, as a browser sends it (it is the form's first field)
+        fields = {"token": token, "what": "Меня задержали возле дома и держали три дня. " * rng.randint(1, 20),
+                  "where": "Грозный", "urgency": str(rng.randint(1, 3)), "reach": "Signal после 22:00"}
         files = [("photo.jpg", JPEG)] if rng.random() < 0.2 else []
         body, ctype = _multipart(fields, files)
         status, response = _request(port, _post(port, "/?lang=ru", body, ctype))
@@ -148,8 +148,10 @@ def flood(port: int, rate: int, seconds: float, result, kind: str = "intake", co
     if core is not None:
         os.sched_setaffinity(0, {core})
 
-    async def main() -> tuple[int, int]:
+    async def main() -> tuple:
         sent = errors = 0
+        statuses: dict[int, int] = {}
+        done_at: list[float] = []
         start = time.monotonic()
         tasks: set = set()
         n = int(rate * seconds)
@@ -164,9 +166,12 @@ def flood(port: int, rate: int, seconds: float, result, kind: str = "intake", co
             else:
                 raw = _junk(port, i)
             try:
-                await _aio_request(port, raw, 10)
+                status = await _aio_request(port, raw, 10)
             except (OSError, TimeoutError):
                 errors += 1
+            else:
+                statuses[status] = statuses.get(status, 0) + 1
+                done_at.append(time.monotonic() - start)
 
         for i in range(n):
             delay = start + i / rate - time.monotonic()
@@ -176,12 +181,15 @@ def flood(port: int, rate: int, seconds: float, result, kind: str = "intake", co
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             sent += 1
+        issued = time.monotonic() - start
         if tasks:
             await asyncio.wait(tasks, timeout=15)
-        return sent, errors, time.monotonic() - start
+        # answered within the issuing window: the rate the server really absorbed
+        in_window = sum(1 for t in done_at if t <= issued)
+        return sent, errors, time.monotonic() - start, issued, in_window, statuses
 
-    sent, errors, took = asyncio.run(main())
-    result.put((sent, errors, took))
+    sent, errors, took, issued, in_window, statuses = asyncio.run(main())
+    result.put((sent, errors, took, issued, in_window, statuses))
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -331,10 +339,14 @@ def main() -> None:
         flooder.start()
         good, bad, lat2, peak = paced(port, args.real_rate, args.seconds, proc.pid)
         flooder.join()
-        sent, errors, took = queue.get()
+        sent, errors, took, issued, in_window, statuses = queue.get()
         share = good / max(good + bad, 1) * 100
         pinned = "generator pinned to core 0, server to core 1" if args.pin else "not pinned"
-        print(f"flood ({pinned}): {sent / took:.0f} junk req/s sent ({errors} connection errors); real submissions "
+        answered = sum(statuses.values())
+        print(f"flood ({pinned}): {sent} junk requests issued in {issued:.1f} s = {sent / issued:.0f}/s; "
+              f"{answered} answered ({in_window / issued:.0f}/s answered within the issuing window), "
+              f"{errors} connection errors or timeouts; statuses {dict(sorted(statuses.items()))}")
+        print(f"  real submissions "
               f"at {args.real_rate:.0f}/s: {good}/{good + bad} accepted = {share:.1f} %, latency "
               f"p50={statistics.median(lat2) * 1000:.0f} ms p95={_pct(lat2, .95) * 1000:.0f} ms")
         print(f"memory: server RSS idle {rss_idle:.0f} MB, peak under flood {peak:.0f} MB")
@@ -343,7 +355,7 @@ def main() -> None:
         for _k in range(5):
             _, page = _request(port, _get(port, "/?lang=ru"))
             token = TOKEN_RE.search(page).group(1).decode().replace("&quot;", '"')
-            body, ctype = _multipart({"what": "помогите", "urgency": "2", "token": token}, [])
+            body, ctype = _multipart({"token": token, "what": "помогите", "urgency": "2"}, [])
             _, response = _request(port, _post(port, "/?lang=ru", body, ctype))
             m = re.search(rb'id="receipt">(.*?)</p>', response, re.S)
             if m:
@@ -364,13 +376,14 @@ def main() -> None:
             bad_r += status != 200
             time.sleep(0.1)
         flooder.join()
-        rsent, rerrors, rtook = queue.get()
+        rsent, rerrors, rtook, _rissued, _rin, _rstatuses = queue.get()
         rshare = ok_r / max(ok_r + bad_r, 1) * 100
         print(f"receipt flood: {rsent / rtook:.0f} random receipts/s ({rerrors} connection errors); real lookups "
               f"{ok_r}/{ok_r + bad_r} = {rshare:.1f} %, p95 {_pct(lat_r, .95) * 1000:.0f} ms"
               if lat_r else "receipt flood: no real receipt could be parsed from the page")
+        print(f"uptime: {os.getloadavg()}")
         print(f"SUMMARY intake_http: sustained {rate:.1f} sealed submissions/s (target >= 20); under "
-              f"{sent / took:.0f} junk req/s {share:.1f} % of real accepted (target >= 99 %), "
+              f"{sent / issued:.0f} junk req/s issued ({in_window / issued:.0f}/s answered) {share:.1f} % of real accepted (target >= 99 %), "
               f"p95 {_pct(lat2, .95) * 1000:.0f} ms, peak RSS {peak:.0f} MB; receipt flood {rshare:.1f} % real ok")
     finally:
         proc.terminate()

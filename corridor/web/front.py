@@ -19,16 +19,43 @@ so neither Django nor gunicorn's own messages can contain one. One request per
 connection (`Connection: close`), which is plenty for this site and keeps the front
 simple. In production put it behind a TLS reverse proxy or a Tor onion service
 (docs/operations.md).
+
+Shedding junk before it reaches a worker (docs/operations.md, "Junk floods"): a
+Django worker costs milliseconds per request, the front a fraction of one, so what
+can be refused from the request line, the headers and the first bytes of the body
+is refused here:
+- methods the site never serves (405), and public intake posts (`POST /`) whose
+  Content-Length is over the intake's drain limit (413);
+- intake posts whose *first* form field is not a well-signed form token (400). The
+  form puts its hidden token first, and browsers send fields in page order, so a
+  real post carries it in its first few hundred bytes; the front checks its HMAC
+  with the derived key `serve` hands it on stdin (it never holds SECRET_KEY itself,
+  and needs no database). Expired tokens pass on, so Django keeps the person's text.
+- refusals are the very page Django gives for the same request (fetched once from
+  the workers, cached briefly), in the language of `?lang=`, so a person is never
+  left with a bare error; refused connections close at once.
+- worker slots are bounded (`backend_slots`), and requests with a signed token go
+  ahead of everything else waiting for one; the waiting line is bounded too (503
+  beyond it), so real submissions are not stuck behind a flood.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import collections
 import contextlib
+import hashlib
+import hmac
+import json
 import logging
 import os
+import re
 import signal
 import socket
+import sys
+import time
+from urllib.parse import unquote_to_bytes
 
 log = logging.getLogger("corridor.front")
 
@@ -42,6 +69,14 @@ RESPONSE_BUFFER = 1024 * 1024
 MAX_CONNECTIONS = 1024
 MAX_BODY_BYTES = 5 * 1024**3
 
+METHODS = {b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"}
+INTAKE_PATH = b"/"
+TOKEN_PEEK = 8 * 1024  # the token field must be complete within the first 8 KiB
+PAGE_SECONDS = 60.0  # a fetched refusal page is reused this long
+FALLBACK_SECONDS = 5.0
+MAX_WAITING = 512  # requests waiting for a worker slot, beyond which 503 at once
+SIGNED, OTHER = 0, 1
+
 _HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-connection", b"te", b"upgrade", b"trailer"}
 
 
@@ -51,10 +86,123 @@ def _status(code: int, reason: str) -> bytes:
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
 
 
+# --- the intake form token, checked without Django ----------------------------------------
+def token_signed(value: bytes, keys: list[bytes]) -> bool:
+    """True if `value` is a token signed by `django.core.signing.dumps` under one of
+    `keys`, each the derived HMAC key sha256(salt + "signer" + secret) that Django's
+    `salted_hmac` uses (corridor/intake/front.py makes them). The age is not checked:
+    Django does that and keeps the person's text when the page was merely old."""
+    try:
+        text = value.decode("ascii")
+    except UnicodeDecodeError:
+        return False
+    head, sep, signature = text.rpartition(":")
+    if not sep or ":" not in head or len(text) > 1024:
+        return False
+    given = signature.encode()
+    ok = False
+    for key in keys:
+        mac = base64.urlsafe_b64encode(hmac.new(key, head.encode(), hashlib.sha256).digest()).rstrip(b"=")
+        ok |= hmac.compare_digest(mac, given)
+    return ok
+
+
+_BOUNDARY = re.compile(rb'boundary=(?:"([^"]{1,70})"|([^\s;,"]{1,70}))', re.I)
+NEED, BAD = object(), object()
+
+
+def first_field_token(buf: bytes, content_type: bytes, complete: bool):
+    """The value of the body's first form field if that field is `token`; NEED if
+    more bytes are needed to tell, BAD if the body cannot be a post from our form."""
+    ctype = content_type.lower()
+    more = NEED if not complete and len(buf) < TOKEN_PEEK else BAD
+    if ctype.startswith(b"multipart/form-data"):
+        m = _BOUNDARY.search(content_type)
+        if not m:
+            return BAD
+        delimiter = b"--" + (m.group(1) or m.group(2))
+        start = delimiter + b"\r\n"
+        if not buf.startswith(start):
+            return more if start.startswith(buf) else BAD
+        head_end = buf.find(b"\r\n\r\n", len(start))
+        if head_end < 0:
+            return more
+        part_headers = buf[len(start):head_end].lower()
+        if b'; name="token"' not in part_headers or b"filename" in part_headers:
+            return BAD
+        end = buf.find(b"\r\n" + delimiter, head_end + 4)
+        return more if end < 0 else buf[head_end + 4:end]
+    if ctype.startswith(b"application/x-www-form-urlencoded"):
+        if not buf.startswith(b"token="):
+            return more if b"token=".startswith(buf) else BAD
+        amp = buf.find(b"&")
+        if amp < 0:
+            return buf[6:] if complete else more
+        return unquote_to_bytes(buf[6:amp].replace(b"+", b" "))
+    return BAD
+
+
+def _query_lang(target: bytes, languages: frozenset) -> str:
+    _, _, query = target.partition(b"?")
+    for pair in query.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        if name == b"lang":
+            lang = value.decode("latin-1")
+            return lang if lang in languages else ""
+    return ""
+
+
+class Gate:
+    """Bounded worker slots; waiting requests with a signed token go first."""
+
+    def __init__(self, slots: int, max_waiting: int = MAX_WAITING) -> None:
+        self.free = slots
+        self.max_waiting = max_waiting
+        self.waiting = (collections.deque(), collections.deque())
+
+    async def acquire(self, cls: int) -> bool:
+        if self.free > 0 and not self.waiting[SIGNED] and not self.waiting[OTHER]:
+            self.free -= 1
+            return True
+        line = self.waiting[cls]
+        if len(line) >= self.max_waiting:
+            return False
+        future = asyncio.get_running_loop().create_future()
+        line.append(future)
+        try:
+            await future
+        except BaseException:
+            if future.done() and not future.cancelled():
+                self.release()  # the slot was handed over just as this waiter left
+            else:
+                with contextlib.suppress(ValueError):
+                    line.remove(future)
+            raise
+        return True
+
+    def release(self) -> None:
+        for line in self.waiting:
+            while line:
+                future = line.popleft()
+                if not future.done():
+                    future.set_result(None)
+                    return
+        self.free += 1
+
+
 class Front:
-    def __init__(self, backend_path: str) -> None:
+    def __init__(self, backend_path: str, config: dict | None = None) -> None:
+        config = config or {}
         self.backend_path = backend_path
         self.active = 0
+        self.token_keys = [bytes.fromhex(k) for k in config.get("token_keys", [])]
+        self.drain_bytes = int(config.get("drain_bytes", MAX_BODY_BYTES))
+        self.languages = frozenset(config.get("languages", []))
+        self.host = config.get("host", "localhost").encode()
+        self.gate = Gate(int(config.get("backend_slots", 16)))
+        self.pages: dict[tuple[str, str], tuple[float, bytes]] = {}
+        self.fetching: dict[tuple[str, str], asyncio.Future] = {}
+        self.refused = 0  # counted, never logged with anything about the client
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.active += 1
@@ -106,18 +254,160 @@ class Front:
         if length > MAX_BODY_BYTES:
             writer.write(_status(413, "Content Too Large"))
             return
+        method, target = request_line[0], request_line[1]
+        if method not in METHODS:
+            writer.write(_status(405, "Method Not Allowed"))
+            return
+        cls, body = OTHER, b""
+        if method == b"POST" and target.partition(b"?")[0] == INTAKE_PATH and self.token_keys:
+            lang = _query_lang(target, self.languages)
+            if length > self.drain_bytes:
+                await self._refuse(reader, writer, "too_large", lang, length)
+                return
+            ctype = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+            body = await self._peek_token(reader, ctype, length)
+            if body is None:
+                return  # too slow or gone
+            token = first_field_token(body, ctype, complete=len(body) == length)
+            if token is BAD or token is NEED or not token_signed(token, self.token_keys):
+                await self._refuse(reader, writer, "foreign", lang, length - len(body))
+                return
+            cls = SIGNED
         first = min(length, BUFFER_BYTES)
         try:
-            body = await asyncio.wait_for(reader.readexactly(first), BODY_SECONDS) if first else b""
+            if first > len(body):
+                body += await asyncio.wait_for(reader.readexactly(first - len(body)), BODY_SECONDS)
         except (TimeoutError, asyncio.IncompleteReadError):
             return
+        if not await self.gate.acquire(cls):
+            writer.write(_status(503, "Service Unavailable"))
+            return
+        try:
+            await self._forward(reader, writer, lines[0], headers, body, length, len(body))
+        finally:
+            self.gate.release()
+
+    async def _peek_token(self, reader: asyncio.StreamReader, ctype: bytes, length: int) -> bytes | None:
+        """Read just enough of an intake post to see its first field (the token)."""
+        buf = b""
+        deadline = time.monotonic() + HEADER_SECONDS
+        while len(buf) < min(length, TOKEN_PEEK):
+            if first_field_token(buf, ctype, complete=False) is not NEED:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                chunk = await asyncio.wait_for(reader.read(min(length, TOKEN_PEEK) - len(buf)), left)
+            except TimeoutError:
+                return None
+            if not chunk:
+                return None
+            buf += chunk
+        return buf
+
+    async def _refuse(self, reader, writer, reason: str, lang: str, unread: int) -> None:
+        """Answer with Django's own refusal page, then close without keeping the line
+        open: a short linger reads what is already in flight, so the client gets the
+        page rather than a reset."""
+        self.refused += 1
+        writer.write(await self._page(reason, lang))
+        with contextlib.suppress(Exception):
+            writer.write_eof()
+            await asyncio.wait_for(writer.drain(), 1.0)
+            if unread:
+                deadline = time.monotonic() + 1.0
+                while unread > 0 and time.monotonic() < deadline:
+                    chunk = await asyncio.wait_for(reader.read(64 * 1024), deadline - time.monotonic())
+                    if not chunk:
+                        break
+                    unread -= len(chunk)
+
+    async def _page(self, reason: str, lang: str) -> bytes:
+        """The cached refusal page. A stale one is still served while a fresh copy is
+        fetched in the background, so junk never waits on a busy worker; only the very
+        first of its kind waits (2 s at most, then a plain answer)."""
+        key = (reason, lang)
+        hit = self.pages.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        pending = self.fetching.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._refresh(key))
+            self.fetching[key] = pending
+            pending.add_done_callback(lambda _f: self.fetching.pop(key, None))
+        if hit is not None:
+            return hit[1]
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(pending), 2)
+        hit = self.pages.get(key)
+        if hit is not None:
+            return hit[1]
+        return _status(413, "Content Too Large") if reason == "too_large" else _status(400, "Bad Request")
+
+    async def _refresh(self, key: tuple[str, str]) -> None:
+        try:
+            page = await asyncio.wait_for(self._fetch_page(*key), 30)
+        except Exception:  # noqa: BLE001 - any failure: try again a little later
+            page = None
+        if page is not None:
+            self.pages[key] = (time.monotonic() + PAGE_SECONDS, page)
+        elif key in self.pages:
+            self.pages[key] = (time.monotonic() + FALLBACK_SECONDS, self.pages[key][1])
+
+    def prefetch(self) -> None:
+        """Fetch every refusal page once the workers are up (serve starts them first)."""
+        if self.token_keys:
+            for reason in ("foreign", "too_large"):
+                for lang in ("", *sorted(self.languages)):
+                    key = (reason, lang)
+                    task = asyncio.ensure_future(self._refresh(key))
+                    self.fetching[key] = task
+                    task.add_done_callback(lambda _f, key=key: self.fetching.pop(key, None))
+
+    async def _fetch_page(self, reason: str, lang: str) -> bytes | None:
+        """Ask the workers for the page they give this kind of junk: the same request,
+        stripped of anything the client sent. Django marks it `Corridor-Refusal`."""
+        target = b"/" + (b"?lang=" + lang.encode() if lang else b"")
+        if reason == "too_large":
+            head = b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % (self.drain_bytes + 1)
+            body = b""
+        else:
+            body = b"token="
+            head = b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 6\r\n"
+        up_reader, up_writer = await asyncio.open_unix_connection(self.backend_path, limit=RESPONSE_BUFFER)
+        try:
+            up_writer.write(b"POST " + target + b" HTTP/1.1\r\nHost: " + self.host + b"\r\n" + head
+                            + b"Connection: close\r\n\r\n" + body)
+            await up_writer.drain()
+            raw = await asyncio.wait_for(up_reader.read(RESPONSE_BUFFER), 10)
+            while True:
+                more = await asyncio.wait_for(up_reader.read(RESPONSE_BUFFER), 10)
+                if not more:
+                    break
+                raw += more
+        finally:
+            with contextlib.suppress(Exception):
+                up_writer.close()
+        head_end = raw.find(b"\r\n\r\n")
+        if head_end < 0:
+            return None
+        response_lines = raw[:head_end].split(b"\r\n")
+        marker = b"corridor-refusal: " + reason.encode()
+        if not any(line.lower() == marker for line in response_lines[1:]):
+            return None
+        kept = [line for line in response_lines if not line.lower().startswith(b"corridor-refusal:")]
+        return b"\r\n".join(kept) + raw[head_end:]
+
+    async def _forward(self, reader, writer, request_line: bytes, headers, body: bytes, length: int,
+                       first: int) -> None:
         try:
             up_reader, up_writer = await asyncio.open_unix_connection(self.backend_path, limit=RESPONSE_BUFFER)
         except OSError:
             writer.write(_status(502, "Bad Gateway"))
             return
         try:
-            up_writer.write(lines[0] + b"\r\n" + b"".join(n + b": " + v + b"\r\n" for n, v in headers)
+            up_writer.write(request_line + b"\r\n" + b"".join(n + b": " + v + b"\r\n" for n, v in headers)
                             + b"Connection: close\r\n\r\n" + body)
             left = length - first
             while left:
@@ -152,9 +442,10 @@ def listen_socket(bind: str) -> socket.socket:
     return sock
 
 
-async def _main(sock: socket.socket, backend_path: str) -> None:
-    front = Front(backend_path)
+async def _main(sock: socket.socket, backend_path: str, config: dict | None = None) -> None:
+    front = Front(backend_path, config)
     server = await asyncio.start_server(front.handle, sock=sock, limit=HEADER_BYTES)
+    front.prefetch()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_quiet_exception)
@@ -170,13 +461,15 @@ def _quiet_exception(loop, context) -> None:
     os.write(2, f"front: unexpected {type(exc).__name__ if exc else 'error'}\n".encode())
 
 
-def run(bind: str, backend_path: str) -> None:
-    """Entry point of the front process (`python -m corridor.web.front BIND BACKEND`)."""
-    asyncio.run(_main(listen_socket(bind), backend_path))
+def run(bind: str, backend_path: str, config: dict | None = None) -> None:
+    """Entry point of the front process (`python -m corridor.web.front BIND BACKEND
+    [--config-stdin]`). With --config-stdin, `serve` writes one JSON line on stdin:
+    the derived token keys, the intake's drain limit, the languages, a Host the site
+    accepts and the number of worker slots (corridor/intake/front.py)."""
+    asyncio.run(_main(listen_socket(bind), backend_path, config))
 
 
 if __name__ == "__main__":  # pragma: no cover - started by `corridor serve`
-    import sys
-
     os.umask(0o077)
-    run(sys.argv[1], sys.argv[2])
+    settings_line = json.loads(sys.stdin.readline()) if "--config-stdin" in sys.argv[3:] else None
+    run(sys.argv[1], sys.argv[2], settings_line)

@@ -147,7 +147,11 @@ def _cached(request, key: tuple, render_page) -> str:
 
 def _refused(request, status: int, reason: str = "foreign") -> HttpResponse:
     html = _cached(request, ("refused", reason), lambda: _page(request, "intake/refused.html", {"reason": reason}))
-    return HttpResponse(html, status=status)
+    response = HttpResponse(html, status=status)
+    # The buffering front serves this same page itself to junk it refuses early, and
+    # takes only pages marked so (corridor/web/front.py); it strips the header.
+    response["Corridor-Refusal"] = reason
+    return response
 
 
 @dataclass

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -77,7 +78,14 @@ class Command(BaseCommand):
             sys.executable, "-m", "gunicorn", "corridor.wsgi:application", "-c", "python:corridor.web.gunicorn_conf",
             "--bind", f"unix:{web_socket}",
         ], env=env)
-        front_proc = subprocess.Popen([sys.executable, "-m", "corridor.web.front", bind, web_socket])
+        # The front refuses junk intake posts itself; what it needs for that (derived
+        # token keys, limits) goes on its stdin, never in argv or the environment.
+        from corridor.intake.front import front_config
+
+        front_proc = subprocess.Popen([sys.executable, "-m", "corridor.web.front", bind, web_socket,
+                                       "--config-stdin"], stdin=subprocess.PIPE)
+        front_proc.stdin.write((json.dumps(front_config(workers)) + "\n").encode())
+        front_proc.stdin.close()
         stop = threading.Event()
 
         def on_signal(signum, frame):

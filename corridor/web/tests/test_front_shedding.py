@@ -1,0 +1,284 @@
+"""Junk refused by the buffering front before it reaches a Django worker, for real:
+gunicorn with the project's config on a Unix socket, the front on a random loopback
+port, and between them a relay that records every request the workers are given.
+A real submission (raw, and in Chromium without JavaScript) still goes through.
+These are tests of behaviour, not timing; the flood figures are in BENCHMARKS.md
+(`python -m bench.intake_http`)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.utils import translation
+
+pytestmark = pytest.mark.slow
+
+MARK = b"junk-marker-7f3a"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Relay:
+    """A Unix-socket relay in front of gunicorn that keeps what each request began with."""
+
+    def __init__(self, listen: str, backend: str) -> None:
+        self.backend = backend
+        self.seen: list[bytearray] = []
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.bind(listen)
+        self.sock.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._pipe, args=(client,), daemon=True).start()
+
+    def _pipe(self, client: socket.socket) -> None:
+        upstream = socket.socket(socket.AF_UNIX)
+        upstream.connect(self.backend)
+        first = bytearray()
+        self.seen.append(first)
+
+        def back() -> None:
+            try:
+                while data := upstream.recv(65536):
+                    client.sendall(data)
+            except OSError:
+                pass
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)  # wakes the reading side below
+
+        t = threading.Thread(target=back, daemon=True)
+        t.start()
+        try:
+            while data := client.recv(65536):
+                if len(first) < 65536:
+                    first += data
+                upstream.sendall(data)
+            upstream.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        t.join(30)
+        client.close()
+        upstream.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, keyd_agent):
+    var = tmp_path_factory.mktemp("front-var")
+    env = {**os.environ, "CORRIDOR_VAR": str(var), "DATABASE_URL": f"sqlite:///{var}/db.sqlite3",
+           "CORRIDOR_SECRET_KEY": "f" * 50, "CORRIDOR_WORKERS": "2", "DJANGO_SETTINGS_MODULE": "corridor.settings",
+           "CORRIDOR_KEYD_SOCKET": keyd_agent.socket_path, "CORRIDOR_KEYSTORE": keyd_agent.keystore_path,
+           "CORRIDOR_INTAKE_MAX_DRAIN_BYTES": str(40 * 1024 * 1024)}
+    env.pop("CORRIDOR_TESTING", None)
+    subprocess.run([sys.executable, "-m", "django", "migrate", "-v", "0"], env=env, check=True, cwd=var)
+    subprocess.run([sys.executable, "-m", "django", "shell", "-c",
+                    "from corridor.accounts.services import organisation_create as c;"
+                    "c(actor='system:test', name='North', slug='north', code_prefix='K')"],
+                   env=env, check=True, cwd=var)
+    # Exactly what `corridor serve` writes to the front's stdin.
+    config = subprocess.run([sys.executable, "-m", "django", "shell", "-c",
+                             "import json; from corridor.intake.front import front_config;"
+                             "print(json.dumps(front_config(2)))"],
+                            env=env, check=True, cwd=var, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    assert json.loads(config)["drain_bytes"] == 40 * 1024 * 1024
+    web_sock, relay_sock = f"{var}/web.sock", f"{var}/relay.sock"
+    logs = {name: open(var / f"{name}.log", "wb") for name in ("gunicorn", "front")}  # noqa: SIM115
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "corridor.wsgi:application",
+                            "-c", "python:corridor.web.gunicorn_conf", "--bind", f"unix:{web_sock}"],
+                           env=env, cwd=var, stdout=logs["gunicorn"], stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while not Path(web_sock).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    relay = Relay(relay_sock, web_sock)
+    port = _free_port()
+    front = subprocess.Popen([sys.executable, "-m", "corridor.web.front", f"127.0.0.1:{port}", relay_sock,
+                              "--config-stdin"], env=env, cwd=var, stdin=subprocess.PIPE,
+                             stdout=logs["front"], stderr=subprocess.STDOUT)
+    front.stdin.write((config + "\n").encode())
+    front.stdin.close()
+    stack = {"var": var, "port": port, "relay": relay, "web": web, "front": front}
+    while time.monotonic() < deadline:
+        try:
+            if _raw(stack, b"GET /staff/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 200"):
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    else:
+        pytest.fail("the stack did not start")
+    # The front fetches its refusal pages from the workers in the background when it
+    # starts; wait until it has them (cold workers on a loaded machine are slow).
+    pages = {"/?lang=en": b"This could not be sent", "/?lang=ru": _text("ru", "This could not be sent").encode()}
+    while time.monotonic() < deadline + 60 and pages:
+        for target, text in list(pages.items()):
+            for length in (5, 41 * 1024 * 1024):
+                if text not in _raw(stack, _post(target, b"x" * 5, "text/plain", length=length)):
+                    break
+            else:
+                del pages[target]
+        time.sleep(0.5)
+    assert not pages, "the front never got its refusal pages"
+    yield stack
+    for proc in (front, web):
+        proc.terminate()
+        proc.wait(timeout=20)
+    relay.sock.close()
+    for f in logs.values():
+        f.close()
+
+
+def _raw(stack, payload: bytes, *, then: bytes = b"") -> bytes:
+    with socket.create_connection(("127.0.0.1", stack["port"]), timeout=15) as s:
+        try:
+            s.sendall(payload)
+            if then:
+                s.sendall(then)
+        except OSError:
+            pass
+        data = b""
+        try:
+            while chunk := s.recv(65536):
+                data += chunk
+        except OSError:
+            pass
+    return data
+
+
+def _post(path: str, body: bytes, ctype: str, length: int | None = None) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: null\r\nContent-Type: {ctype}\r\n"
+            f"Content-Length: {len(body) if length is None else length}\r\n\r\n").encode() + body
+
+
+def _multipart(fields: list[tuple[str, str]], files: list[tuple[str, bytes]] = ()) -> tuple[bytes, str]:
+    boundary = "----WebKitFormBoundary" + os.urandom(8).hex()
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in fields]
+    parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+              f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n"
+              for name, content in files]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def _token(stack, lang: str = "ru") -> str:
+    page = _raw(stack, f"GET /?lang={lang} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    return re.search(rb'name="token" value="([^"]+)"', page).group(1).decode()
+
+
+def _text(lang: str, message: str) -> str:
+    with translation.override(lang):
+        return translation.gettext(message)
+
+
+def test_junk_intake_posts_are_refused_by_the_front_without_reaching_django(stack):
+    relay = stack["relay"]
+    real = _token(stack)
+    before = len(relay.seen)
+    forged = real[:-4] + ("AAAA" if not real.endswith("AAAA") else "BBBB")
+    junk_body, junk_type = _multipart([("what", MARK.decode()), ("urgency", "3"), ("token", real)])
+    zip_body, zip_type = _multipart([("what", MARK.decode())], [("a.zip", b"PK\x03\x04" + MARK)])
+    cases = [
+        ("no token", _post("/?lang=ru", b"what=" + MARK + b"&urgency=3", "application/x-www-form-urlencoded")),
+        ("empty form", _post("/?lang=ru", b"", "application/x-www-form-urlencoded")),
+        ("forged token", _post("/?lang=ru", f"token={forged}&what={MARK.decode()}".encode(),
+                               "application/x-www-form-urlencoded")),
+        ("a real token, but not first", _post("/?lang=ru", junk_body, junk_type)),
+        ("a ZIP and no token", _post("/?lang=ru", zip_body, zip_type)),
+        ("100 bytes of a claimed 30 MB", _post("/?lang=ru", MARK + b"x" * 84, "multipart/form-data; boundary=x",
+                                               length=30 * 1024 * 1024)),
+        ("broken multipart", _post("/?lang=ru", b"--x\r\nContent-Disposition: form-data; name=\"files\"; "
+                                   b"filename=\"a.jpg\"\r\n\r\n" + MARK, "multipart/form-data; boundary=x")),
+    ]
+    foreign = _text("ru", "The message did not come from our own page, or the page was too old. Nothing was saved.")
+    for name, raw in cases:
+        answer = _raw(stack, raw)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400"), (name, head[:80])
+        assert b"connection: close" in head.lower(), name
+        assert b"corridor-refusal" not in head.lower(), name
+        assert b"no-store" in head and b"content-security-policy" in head.lower(), name
+        assert foreign in body.decode(), name
+
+    # Over the drain limit: refused from the header, in the language asked for.
+    answer = _raw(stack, _post("/?lang=en", MARK, "multipart/form-data; boundary=x", length=41 * 1024 * 1024))
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert b"This could not be sent" in answer and b"far larger than we accept" in answer
+    answer = _raw(stack, b"BREW / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + MARK)
+    assert answer.startswith(b"HTTP/1.1 405")
+
+    # None of it reached a worker. The workers were asked at most for the refusal
+    # pages themselves (fetched by the front, with nothing the client sent).
+    assert not [seen for seen in relay.seen if MARK in seen]
+    for seen in map(bytes, relay.seen[before:]):
+        assert seen.startswith(b"POST /") and b"\r\nHost: 127.0.0.1\r\nContent-Type: " in seen, seen[:200]
+        assert seen.endswith(b"\r\n\r\ntoken=") or seen.endswith(b"Content-Length: 41943041\r\n"
+                                                                 b"Connection: close\r\n\r\n"), seen[:300]
+
+
+def test_a_real_submission_goes_through_the_front(stack):
+    relay = stack["relay"]
+    before = len(relay.seen)
+    token = _token(stack, "en")
+    body, ctype = _multipart([("token", token), ("what", "They took my brother's phone."), ("where", "Grozny"),
+                              ("urgency", "2"), ("reach", "Signal")])
+    answer = _raw(stack, _post("/?lang=en", body, ctype))
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert b'id="receipt"' in answer
+    assert any(token.encode() in seen for seen in relay.seen[before:])
+    # An old page's token (signed, but expired) is Django's to judge: it reaches the
+    # workers, which keep the person's text and ask them to send again.
+    from django.core import signing
+
+    old = signing.TimestampSigner(key="f" * 50, salt="corridor.intake.form", fallback_keys=[])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(time, "time", lambda: 1_000_000_000.0)
+        expired = old.sign_object({"o": "1", "n": "00" * 16})
+    body, ctype = _multipart([("token", expired), ("what", "Still my text"), ("urgency", "2")])
+    answer = _raw(stack, _post("/?lang=en", body, ctype))
+    assert answer.startswith(b"HTTP/1.1 400") and b"Still my text" in answer and b"form expired" in answer
+
+
+@pytest.mark.browser
+def test_a_person_without_javascript_submits_through_the_front(stack, chromium):
+    ctx = chromium.new_context(java_script_enabled=False, base_url=f"http://127.0.0.1:{stack['port']}")
+    try:
+        page = ctx.new_page()
+        page.goto("/?lang=ru")
+        page.fill("#id_what", "Меня ищут после задержания друга.")
+        page.check("input[name=urgency][value='3']")
+        page.click("button[type=submit]")
+        assert page.inner_text("#receipt").strip().startswith("+7 9")
+        assert ctx.cookies() == []
+    finally:
+        ctx.close()
+
+
+def test_no_client_address_in_any_log_after_the_junk(stack):
+    for raw in (_post("/", b"x" * 10, "text/plain"), b"BREW / HTTP/1.1\r\n\r\n",
+                _post("/", b"token=a:b:c", "application/x-www-form-urlencoded")):
+        _raw(stack, raw)
+    texts = {p.name: p.read_bytes() for p in Path(stack["var"]).rglob("*")
+             if p.is_file() and p.suffix not in (".sqlite3", ".sock") and "sqlite3" not in p.name}
+    assert "front.log" in texts and "gunicorn.log" in texts
+    for name, text in texts.items():
+        assert b"127.0.0.1" not in text, name
+        assert b"ip=" not in text, name
+
