@@ -13,7 +13,12 @@ from django.db import transaction
 
 from corridor.blobs.models import StoredChunk, StoredFile
 from corridor.funds.models import Expense
-from corridor.funds.services import expense_attach_receipt, expense_delete, expense_record, receipt_open
+from corridor.funds.services import (
+    expense_attach_receipt,
+    expense_delete,
+    expense_record,
+    receipt_open,
+)
 
 PDF = b"%PDF-1.7\n% receipt\n"
 MIGRATION = importlib.import_module("corridor.funds.migrations.0003_receipts_into_file_store")
