@@ -79,11 +79,19 @@ class DatabaseWriter:
             # loses only chunks of a file nobody refers to yet.
             with transaction.atomic(), _raw_cursor() as cur:
                 cur.execute("SET LOCAL synchronous_commit TO OFF")
-                cur.execute(self._sql, (self._row.pk, self._seq, bytes(chunk)))
+                self._send(cur, chunk)
         else:
             with _raw_cursor() as cur:
-                cur.execute(self._sql, (self._row.pk, self._seq, bytes(chunk)))
+                self._send(cur, chunk)
         self._seq += 1
+
+    def _send(self, cur, chunk) -> None:
+        if connection.vendor == "postgresql":
+            # psycopg sends a buffer as it is (binary bytea): no copy of the chunk.
+            with memoryview(chunk) as view:
+                cur.execute(self._sql, (self._row.pk, self._seq, view))
+        else:
+            cur.execute(self._sql, (self._row.pk, self._seq, bytes(chunk)))
 
     def flush(self) -> None:
         """File-object politeness (the rows are written by `commit`)."""

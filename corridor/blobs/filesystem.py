@@ -1,7 +1,9 @@
-"""The filesystem backend: `CORRIDOR_BLOB_DIR/evidence/xx/<32 hex>` and
+"""The filesystem backend: `CORRIDOR_BLOB_DIR/evidence/xx/<32 hex>`,
+`CORRIDOR_BLOB_DIR/funds/xx/<32 hex>` (expense receipts) and
 `CORRIDOR_BLOB_DIR/intake/<40 hex>` (intake files are written under `intake/tmp/`
 and renamed into place when adopted, so a request killed mid-upload leaves only a
-temporary that the hourly clean-up removes).
+temporary that the hourly clean-up removes; evidence and receipts are written in
+place and fsynced before the row referring to them commits).
 
 Files are created exclusively with mode 0600 and without following symlinks, and
 evidence writes stop while a reserve of free space remains, so a large upload
@@ -26,6 +28,7 @@ from corridor.blobs.storage import AREAS, NoRoom
 
 SPACE_CHECK_EVERY = 32 << 20
 DEFAULT_RESERVE = 512 << 20
+_IN_PLACE = ("evidence", "funds")  # two-level layout, written where they stay
 
 
 def root(area: str) -> Path:
@@ -33,7 +36,7 @@ def root(area: str) -> Path:
 
 
 def path_for(area: str, name: str) -> Path:
-    if area == "evidence":
+    if area in _IN_PLACE:
         return root(area) / name[:2] / name
     return root(area) / name
 
@@ -79,7 +82,7 @@ class FileWriter:
     def __init__(self, area: str) -> None:
         self.area = area
         self.name = secrets.token_hex(AREAS[area])
-        self._temporary = area != "evidence"
+        self._temporary = area not in _IN_PLACE
         path = temp_for(area, self.name) if self._temporary else path_for(area, self.name)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -164,7 +167,7 @@ def writer(area: str) -> FileWriter:
 
 
 def adopt(area: str, names: list[str]) -> None:
-    if area == "evidence":
+    if area in _IN_PLACE:
         return  # written in place and fsynced at commit
     moved = False
     for name in names:
@@ -189,7 +192,7 @@ def _stored(area: str):
     base = root(area)
     if not base.exists():
         return
-    pattern = "??/*" if area == "evidence" else "*"
+    pattern = "??/*" if area in _IN_PLACE else "*"
     for path in base.glob(pattern):
         if path.is_file() and path.suffix != ".part":
             yield path

@@ -31,7 +31,7 @@ from typing import BinaryIO, Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-AREAS = {"evidence": 16, "intake": 20}  # name length in random bytes (hex doubles it)
+AREAS = {"evidence": 16, "intake": 20, "funds": 16}  # name length in random bytes (hex doubles it)
 BACKENDS = ("filesystem", "database")
 _NAME = re.compile(r"[0-9a-f]{32,64}")
 

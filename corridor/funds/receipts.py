@@ -2,8 +2,12 @@
 
 A receipt can name a landlord, a clinic or a passenger, so it is encrypted on
 arrival (AES-256-GCM under the expense's data key, associated data binding the
-expense and key) and written to the blob store; the database holds only the blob
-name and, encrypted, the original file name and hash. Uploads are read in chunks
+expense and key) and written to the file store (`corridor/blobs`, area `funds`),
+on this host's disk or in the database like evidence and intake files, so on
+several hosts a receipt attached through one opens on every other, and it is
+backed up and replicated with the database. The file is adopted in the
+transaction that writes the expense, so the row and the bytes commit together.
+The database holds only the blob name and, encrypted, the original file name and hash. Uploads are read in chunks
 up to a hard limit and their type is decided by their first bytes, never by the
 name or the browser's claim; only PDF and common photo formats are accepted, and
 downloads are always attachments, so a crafted file never renders in the page.
@@ -12,20 +16,16 @@ downloads are always attachments, so a crafted file never renders in the page.
 from __future__ import annotations
 
 import hashlib
-import os
-import re
-import uuid
-from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from corridor.blobs import storage as files
 from corridor.crypto import aead
 from corridor.crypto.keys import data_key_bytes
 
 MAX_RECEIPT_BYTES = 10 * 1024 * 1024
-_NAME = re.compile(r"[0-9a-f]{32}")
+AREA = "funds"
 
 SIGNATURES: list[tuple[bytes, int, str, str]] = [
     # (magic, offset, content type, extension)
@@ -69,39 +69,32 @@ def _ad(expense, dk) -> bytes:
     return "\x00".join(["corridor/funds/receipt/v1", str(expense.pk), str(dk.pk), str(dk.version)]).encode()
 
 
-def _path(name: str) -> Path:
-    if not _NAME.fullmatch(name or ""):
-        raise ValueError("not a blob name")
-    root = Path(settings.CORRIDOR_BLOB_DIR) / "funds"
-    return root / name[:2] / name
-
-
 def store(expense, content: bytes) -> tuple[str, str]:
-    """Encrypt and write; returns (blob name, sha256 of the plaintext)."""
+    """Encrypt, write and adopt; returns (blob name, sha256 of the plaintext).
+    Called inside the transaction that saves the expense."""
     dk = expense.data_key
     blob = aead.encrypt(data_key_bytes(dk), content, _ad(expense, dk), dk.version)
-    name = uuid.uuid4().hex
-    path = _path(name)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(blob)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return name, hashlib.sha256(content).hexdigest()
+    writer = files.writer(AREA)
+    try:
+        writer.write(blob)
+        writer.commit()
+        files.adopt(AREA, [writer.name])
+    except BaseException:
+        writer.discard()
+        raise
+    return writer.name, hashlib.sha256(content).hexdigest()
 
 
 def load(expense) -> bytes:
     dk = expense.data_key
-    blob = _path(expense.receipt_blob).read_bytes()
+    with files.open_file(AREA, expense.receipt_blob) as fh:
+        blob = fh.read()
     return aead.decrypt(data_key_bytes(dk), blob, _ad(expense, dk), dk.version)
 
 
 def discard(name: str) -> None:
-    """Remove a blob written by a transaction that then rolled back."""
+    """Remove a blob written by a transaction that then rolled back, or replaced."""
     try:
-        _path(name).unlink()
-    except (FileNotFoundError, ValueError):
+        files.delete(AREA, name)
+    except ValueError:
         pass
