@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from corridor.audit.forms import AcknowledgeAlertForm
 from corridor.audit.selectors import entries_for_auditor, open_alerts
 from corridor.audit.services import AlertError, acknowledge_alert, latest_checkpoint
 from corridor.web.decorators import require_perm
+from corridor.web.keyset import keyset_page
 
 
 @require_perm(Perm.VIEW_AUDIT)
@@ -25,7 +25,7 @@ def log(request: HttpRequest) -> HttpResponse:
     except ValueError:
         code = 0
     cp = latest_checkpoint()
-    page = Paginator(entries_for_auditor(request.user, code=code or None), 50).get_page(request.GET.get("page"))
+    page = keyset_page(entries_for_auditor(request.user, code=code or None), ["-seq"], request)
     rows = [
         {
             "seq": e.seq, "when": datetime.fromtimestamp(e.ts_us / 1e6, tz=UTC), "event": events.label(e.code),

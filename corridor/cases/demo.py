@@ -39,6 +39,7 @@ from corridor.cases.models.people import HouseholdRole
 from corridor.crypto import keys
 from corridor.crypto.keys import blind_indexes, new_data_keys
 from corridor.crypto.models import DataKey
+from corridor.web.demo import insert_rows
 
 BATCH = 1000
 
@@ -211,12 +212,12 @@ def _create_batch(ctx, state, size, stages, weights) -> None:
 
 
 def _insert(model, rows: list, chunk: int = 300) -> None:
-    """bulk_create in chunks, unwrapping each chunk's keys just before: fields are
+    """Insert in chunks, unwrapping each chunk's keys just before: fields are
     encrypted during the insert, and the key cache lives only half a second."""
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
         keys.preload([row.data_key for row in part])
-        model.objects.bulk_create(part)
+        insert_rows(model, part)
 
 
 def _records(ctx, state, case, person, at_stage, docs, services, apps, notes, checkins, numbers) -> None:

@@ -95,3 +95,70 @@ def test_the_demo_2017_report_tells_the_story(demo, cast):
     assert report["disowned_campaigns"] and report["disowned_campaigns"][0]["name"]
     # Every 2017 story has ended: nothing from then sits open on today's board.
     assert not Case.objects.filter(opened__year=2017, closed__isnull=True).exists()
+
+
+def test_demo_rows_inserted_without_the_orm_compiler_read_back_as_bulk_create_would_store_them(cast):
+    """`insert_rows` (the demo's fast insert) against `bulk_create` on twin rows:
+    every column equal, ciphertext aside, and the ciphertext opens to the same
+    values (sealed by the field with the row's own associated data)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from corridor.crypto import keys
+    from corridor.crypto.keys import new_data_keys
+    from corridor.crypto.models import DataKey
+    from corridor.web.demo import insert_rows
+
+    dks = new_data_keys(scope=DataKey.Scope.PERSON, organisation=cast.org, count=2)
+    now = timezone.now()
+    twins = []
+    for n, dk in enumerate(dks):
+        person = Person(organisation=cast.org, code=f"K-9{n}00", data_key=dk, risk=3, created=now, wanted=True)
+        person.identity = {"name_latin": "Ivan Ivanov", "languages": ["ru", "ce"]}
+        person.phone = "+79001234567"
+        person.notes = "заметка"
+        case = Case(organisation=cast.org, code=person.code, person=person, stage=Stage.SHELTERED, worker=cast.alice,
+                    opened=now - timedelta(days=3), stage_since=now, reached=3, checkin_every_hours=12)
+        case.summary = "кратко"
+        case.travel_plan = ""
+        service = Service(case=case, kind="legal", started=now.date(), cost=Decimal("1500.50"), currency="RUB",
+                          outcome="ongoing", created=now)
+        service.provider = "Юрист"
+        service.details = ""
+        twins.append((person, case, service))
+    keys.preload(dks)
+    (p1, c1, s1), (p2, c2, s2) = twins
+    Person.objects.bulk_create([p1])
+    Case.objects.bulk_create([c1])
+    Service.objects.bulk_create([s1])
+    insert_rows(Person, [p2])
+    insert_rows(Case, [c2])
+    insert_rows(Service, [s2])
+    assert not p2._state.adding
+
+    def raw(model, pk):
+        fields = model._meta.local_concrete_fields
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(f.column for f in fields)} FROM {model._meta.db_table} WHERE id = %s",
+                           [pk if connection.features.has_native_uuid_field else pk.hex])
+            return dict(zip([f.name for f in fields], cursor.fetchone(), strict=True))
+
+    for model, first, second, differ in ((Person, p1, p2, {"id", "code", "data_key"}),
+                                         (Case, c1, c2, {"id", "code", "person"}),
+                                         (Service, s1, s2, {"id", "case"})):
+        a, b = raw(model, first.pk), raw(model, second.pk)
+        encrypted = {f.name for f in model._meta.local_concrete_fields if type(f).__name__ == "EncryptedField"}
+        assert encrypted
+        for name in a:
+            if name in encrypted:
+                assert (a[name] is None) == (b[name] is None)
+                assert a[name] is None or bytes(a[name]) != bytes(b[name])  # fresh nonce and key
+            elif name not in differ:
+                assert a[name] == b[name], name
+        reread = model.objects.get(pk=second.pk)
+        for name in encrypted:
+            assert getattr(reread, name) == getattr(model.objects.get(pk=first.pk), name), name
+    assert Person.objects.get(pk=p2.pk).identity["languages"] == ["ru", "ce"]
+    assert Service.objects.get(pk=s2.pk).cost == Decimal("1500.50")

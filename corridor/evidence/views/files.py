@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -23,11 +22,12 @@ from corridor.evidence.upload import EvidenceUploadHandler
 from corridor.evidence.views.common import attempt, page
 from corridor.web.csrf import site_csrf_protect
 from corridor.web.decorators import require_perm
+from corridor.web.keyset import keyset_page
 
 
 @require_perm(Perm.EVIDENCE_VIEW)
 def file_list(request: HttpRequest) -> HttpResponse:
-    rows = Paginator(selectors.files_for(request.user), 50).get_page(request.GET.get("page"))
+    rows = keyset_page(selectors.files_for(request.user), ["-received", "-id"], request)
     preload([f.data_key for f in rows])
     return page(request, "file_list.html", {"page": rows})
 

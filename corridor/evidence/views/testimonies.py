@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -14,11 +13,12 @@ from corridor.evidence import selectors, services
 from corridor.evidence.forms import TestimonyForm
 from corridor.evidence.views.common import attempt, page
 from corridor.web.decorators import require_perm
+from corridor.web.keyset import keyset_page
 
 
 @require_perm(Perm.EVIDENCE_VIEW)
 def testimony_list(request: HttpRequest) -> HttpResponse:
-    rows = Paginator(selectors.testimonies_for(request.user), 50).get_page(request.GET.get("page"))
+    rows = keyset_page(selectors.testimonies_for(request.user), ["-interviewed_on", "-created", "-id"], request)
     preload([t.data_key for t in rows])
     return page(request, "testimony_list.html", {"page": rows})
 

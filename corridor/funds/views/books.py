@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from corridor.funds.services import budget_create, budget_update, rate_delete, r
 from corridor.funds.views.common import add_errors, confirm_first
 from corridor.reports import charts
 from corridor.web.decorators import require_perm
+from corridor.web.keyset import keyset_page
 
 
 @require_http_methods(["GET", "POST"])
@@ -42,7 +42,7 @@ def rates(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Rate saved."))
                 return redirect("funds:rates")
-    page = Paginator(rates_for_user(request.user), 100).get_page(request.GET.get("page"))
+    page = keyset_page(rates_for_user(request.user), ["-date", "currency", "quote", "id"], request, size=100)
     return render(request, "funds/rates.html", {"form": form, "page": page, "can_edit": can_edit})
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from corridor.funds.services import (
 )
 from corridor.funds.views.common import add_errors, month_param
 from corridor.web.decorators import require_perm
+from corridor.web.keyset import keyset_page
 
 PAGE = 50
 
@@ -36,7 +36,7 @@ PAGE = 50
 @require_perm(Perm.FUNDS_VIEW)
 def donations(request: HttpRequest) -> HttpResponse:
     month = month_param(request)
-    page = Paginator(donations_for_user(request.user, month=month), PAGE).get_page(request.GET.get("page"))
+    page = keyset_page(donations_for_user(request.user, month=month), ["-date", "-created", "-id"], request, size=PAGE)
     if can_see_identities(request.user):
         preload([d.donor.data_key for d in page if d.donor is not None and d.donor.erased is None])
     return render(request, "funds/donations.html", {

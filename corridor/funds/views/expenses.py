@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -38,6 +37,7 @@ from corridor.funds.services import (
 )
 from corridor.funds.views.common import add_errors, month_param
 from corridor.web.decorators import require_perm
+from corridor.web.keyset import keyset_page
 
 PAGE = 50
 
@@ -50,7 +50,7 @@ def expenses(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     category = category if category in Category.values else ""
     qs = expenses_for_user(request.user, month=month, status=status, category=category)
-    page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
+    page = keyset_page(qs, ["-date", "-created", "-id"], request, size=PAGE)
     show = can_see_identities(request.user)
     if show:
         preload([e.data_key for e in page if e.data_key_id])
