@@ -94,12 +94,39 @@ def _real_cases(org, worker, n: int) -> list:
     return made
 
 
+def _profile(client, url: str) -> None:
+    """One warm request: how many queries (and which repeat, the N+1 sign) and
+    where the time goes."""
+    import cProfile
+    import pstats
+    from collections import Counter
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    shapes = Counter(q["sql"].split(" WHERE ")[0][:90] for q in queries.captured_queries)
+    print(f"queries: {len(queries)}; repeated shapes: "
+          f"{[(n, s) for s, n in shapes.most_common(5) if n > 1]}")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(5):
+        client.get(url)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"corridor", 25)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--real", type=int, default=3, help="fully built cases whose page is measured")
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print one request's queries (with repeats) and its slowest functions")
     args = parser.parse_args()
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
@@ -136,6 +163,8 @@ def main() -> None:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
+        if args.profile:
+            _profile(_client(worker), f"/staff/cases/{real[0].code}/")
         meter = Meter()
         print(f"{'page':44} {'p50 ms':>8} {'p95 ms':>8} {'decrypt %':>10}")
         results = []

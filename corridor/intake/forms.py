@@ -199,14 +199,20 @@ def contact_choice_label(contact) -> str:
 
 
 def case_choice_label(case) -> str:
-    parts = [case.code, str(case.get_stage_display()), str(_("risk %(n)s")) % {"n": case.person.risk},
-             str(case.worker) if case.worker else str(_("no case worker")),
-             str(_("last move %(day)s")) % {"day": _day(case.stage_since)}]
+    """Pseudonym, where the person is, when the case was opened, then danger and
+    who holds it: two people from the same town still differ by date and worker."""
+    region = getattr(case, "region", "")
+    parts = [case.code, region[:40] if region else str(_("region not given")),
+             str(_("opened %(day)s")) % {"day": _day(case.opened)},
+             str(case.get_stage_display()), str(_("risk %(n)s")) % {"n": case.person.risk},
+             str(case.worker) if case.worker else str(_("no case worker"))]
     return " · ".join(parts)
 
 
 class LinkCaseForm(forms.Form):
     case = forms.ChoiceField(label=_("Existing case"))
+    # The search the list was narrowed by, so the choice is checked against it.
+    q = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
 
     def __init__(self, *args, candidates=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)

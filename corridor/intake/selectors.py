@@ -159,6 +159,8 @@ def links_for(contact: Contact) -> list[tuple[Contact, str]]:
 
 
 PICKER_SIZE = 50
+# From this many choices on, a picker offers a search box.
+PICKER_SEARCH_FROM = 10
 
 
 def link_candidates(contact: Contact, limit: int = PICKER_SIZE) -> list[Contact]:
@@ -170,13 +172,48 @@ def link_candidates(contact: Contact, limit: int = PICKER_SIZE) -> list[Contact]
     return rows
 
 
-def case_candidates(user, contact: Contact, limit: int = PICKER_SIZE) -> list:
+# How many open cases a picker search reads and decrypts to match a region; the
+# code and the case worker are matched in the database over all of them.
+PICKER_SEARCH_WINDOW = 500
+
+
+def case_region(case) -> str:
+    """Where the person was when they last told us (the intake story), else ""."""
+    record = case.intake
+    if not isinstance(record, dict):
+        return ""
+    for message in reversed(record.get("story") or []):
+        where = str(message.get("where") or "").strip()
+        if where:
+            return where
+    return ""
+
+
+def case_candidates(user, contact: Contact, q: str = "", limit: int = PICKER_SIZE) -> list:
     """Open cases of the contact's organisation this user may see, to add the
-    contact to one: highest risk first, then the most recently moved."""
+    contact to one: highest risk first, then the most recently moved. `q` narrows
+    them by pseudonym, case worker or region, so the right one can be found among
+    hundreds without JavaScript. Each row carries `.region` for the label."""
     from corridor.cases.selectors import visible_cases
 
-    return list(visible_cases(user).filter(organisation=contact.organisation_id, closed__isnull=True)
-                .select_related("person", "worker").order_by("-person__risk", "-stage_since")[:limit])
+    cases = (visible_cases(user).filter(organisation=contact.organisation_id, closed__isnull=True)
+             .select_related("person__data_key", "worker").order_by("-person__risk", "-stage_since"))
+    q = q.strip()[:60]
+    if not q:
+        rows = list(cases[:limit])
+    else:
+        rows = list(cases.filter(Q(code__icontains=q) | Q(worker__username__icontains=q))[:limit])
+        if len(rows) < limit:
+            # Regions are encrypted: match them after decrypting a bounded window.
+            seen = {c.pk for c in rows}
+            window = [c for c in cases[:PICKER_SEARCH_WINDOW] if c.pk not in seen]
+            preload([c.person.data_key for c in window])
+            needle = q.casefold()
+            rows += [c for c in window if needle in case_region(c).casefold()][:limit - len(rows)]
+    preload([c.person.data_key for c in rows])
+    for case in rows:
+        case.region = case_region(case)
+    return rows
 
 
 def shared_identifier_contacts(contact: Contact) -> list[Contact]:

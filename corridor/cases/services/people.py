@@ -52,8 +52,15 @@ def next_code(organisation, model=Person, width: int = 4) -> str:
     kind = model._meta.model_name
     counter = CodeCounter.objects.select_for_update().filter(organisation=organisation, kind=kind).first()
     if counter is None:
-        counter = CodeCounter.objects.create(organisation=organisation, kind=kind,
-                                             last=_highest_existing(organisation, model))
+        # The organisation's first code: two transactions may both find no row
+        # (there is nothing to lock yet). Both insert with ON CONFLICT DO NOTHING;
+        # the loser waits for the winner's row and then locks it like any later
+        # caller, instead of failing on code_counter_unique.
+        CodeCounter.objects.bulk_create(
+            [CodeCounter(organisation=organisation, kind=kind, last=_highest_existing(organisation, model))],
+            ignore_conflicts=True,
+        )
+        counter = CodeCounter.objects.select_for_update().get(organisation=organisation, kind=kind)
     counter.last += 1
     counter.save(update_fields=["last"])
     return f"{_prefix(organisation, model)}-{counter.last:0{width}d}"

@@ -105,3 +105,62 @@ def test_erasure_destroys_identifiers_too(cast, make_case):
     services.person_erase(actor="system:test", person=case.person)
     assert not PersonIdentifier.objects.exclude(handle_index=None).exists()
     assert not case.person.documents.exclude(number_index=None).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_people_created_at_once_get_distinct_codes(cast, monkeypatch):
+    """The organisation's very first person, created twice in parallel: no counter
+    row exists to lock, so both transactions see none and both try to create it."""
+    import contextvars
+    import threading
+
+    from django.db import connection
+
+    from corridor.cases.services import people
+
+    assert not CodeCounter.objects.filter(organisation=cast.org, kind="person").exists()
+    start = threading.Barrier(2)
+    both_saw_no_counter = threading.Barrier(2)
+    highest = people._highest_existing
+    on_postgres = connection.vendor == "postgresql"
+
+    def highest_after_both_looked(organisation, model):
+        # PostgreSQL: hold each thread here, inside its transaction, until the
+        # other has also found no counter row, so the race happens every run.
+        # SQLite's IMMEDIATE transactions serialise writers at BEGIN, so there
+        # the threads can only start together.
+        if on_postgres:
+            both_saw_no_counter.wait(timeout=10)
+        return highest(organisation, model)
+
+    monkeypatch.setattr(people, "_highest_existing", highest_after_both_looked)
+    outcomes: list = []
+
+    def create():
+        try:
+            start.wait(timeout=10)
+            person = services.person_create(actor="system:test", organisation=cast.org, identity={})
+            outcomes.append(person.code)
+        except Exception as exc:  # noqa: BLE001 - the assertion below shows which
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(create,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(o for o in outcomes if isinstance(o, str))
+    if on_postgres:
+        assert codes == ["K-0001", "K-0002"], outcomes
+    else:
+        # The test database on SQLite is shared-cache in memory, where a second
+        # writer is refused at once ("table is locked") rather than waiting; a
+        # refusal is allowed there, a clash on the counter is not.
+        from django.db import IntegrityError
+
+        assert codes and codes == ["K-0001", "K-0002"][:len(codes)], outcomes
+        assert not [o for o in outcomes if isinstance(o, IntegrityError)], outcomes
+    assert sorted(Person.objects.filter(organisation=cast.org).values_list("code", flat=True)) == codes
+    assert CodeCounter.objects.get(organisation=cast.org, kind="person").last == len(codes)

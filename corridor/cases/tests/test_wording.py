@@ -80,11 +80,26 @@ def test_the_application_form_lists_countries_in_russian_order(cast):
     assert labels == sorted(labels) and labels.index("Австрия") < labels.index("Германия")
 
 
-@pytest.mark.parametrize("lang, day, month", [("en", "2 Dec 2026", "September 2025"), ("ru", "02.12.2026", "09.2025")])
+@pytest.mark.parametrize("lang, day, month", [("en", "2 Dec 2026", "September 2025"), ("ru", "02.12.2026", "Сентябрь 2025")])
 def test_each_language_has_one_date_style(lang, day, month):
     with translation.override(lang):
         assert date_format(date(2026, 12, 2), "SHORT_DATE_FORMAT") == day
         assert date_format(date(2025, 9, 1), "YEAR_MONTH_FORMAT") == month
+
+
+def test_months_are_shown_in_one_style_everywhere():
+    """Every month on a page goes through YEAR_MONTH_FORMAT: no template or code
+    spells a month pattern of its own ("m.Y", "F Y", "%m.%Y")."""
+    import re
+    from pathlib import Path
+
+    import corridor
+
+    own = re.compile(r"""date:["'](?:F Y|m\.Y|N Y|M Y)["']|strftime\(["']%(?:m\.%Y|B %Y)|date_format\([^)]*["'](?:F Y|m\.Y)["']""")
+    root = Path(corridor.__file__).parent
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*") if p.suffix in (".html", ".py", ".typ")
+                 and "tests" not in p.parts and "formats" not in p.parts and own.search(p.read_text("utf-8"))]
+    assert not offenders
 
 
 def test_staff_are_not_told_about_a_receipt_they_do_not_have():

@@ -18,17 +18,29 @@ def _sent_origins(page):
     return origins
 
 
-def test_a_coordinator_imports_a_seized_csv_file(browser, cast, people, tmp_path, screenshot):
-    page = browser(user=cast.coordinator)
+@pytest.mark.parametrize("javascript", [False, True])
+def test_a_coordinator_imports_a_seized_csv_file(browser, cast, people, tmp_path, screenshot, javascript):
+    """Without JavaScript a plain form post (`Origin: null`); with it, the shared
+    upload script sends the file by XMLHttpRequest and shows its progress."""
+    page = browser(user=cast.coordinator, javascript=javascript)
     origins = _sent_origins(page)
     seized = tmp_path / "телефон.csv"
     seized.write_text(SEIZED, encoding="utf-8")
     page.goto("/staff/exposure/")
     page.fill("input[name=label]", "телефон задержанного")
     page.set_input_files("input[name=file]", str(seized))
+    if javascript:
+        page.expose_function("recordProgress", lambda value: seen.append(value))
+        seen: list[int] = []
+        page.evaluate("""() => document.addEventListener('corridor:upload-progress', (e) =>
+            window.recordProgress(e.detail.percent))""")
     page.click("form.card button.btn-primary")
     page.wait_for_url("**/staff/exposure/imports/**")
-    assert origins == ["null"], "the test must run under the production referrer policy"
+    assert len(origins) == 1
+    if javascript:
+        assert seen and seen[0] == 0 and max(seen) == 100
+    else:
+        assert origins == ["null"], "the test must run under the production referrer policy"
     imp = ExposureImport.objects.get()
     assert imp.matched_people == 3
     assert Person.objects.get(pk=people["ahmed"].pk).risk == 4

@@ -4,3 +4,5 @@ YEAR_MONTH_FORMAT). Staff tables keep ISO dates ("2026-12-02")."""
 
 DATE_FORMAT = "j F Y"
 SHORT_DATE_FORMAT = "j M Y"
+# Months by name in both languages: the reason is in corridor/formats/ru/formats.py.
+YEAR_MONTH_FORMAT = "F Y"

@@ -1,4 +1,13 @@
-"""Russian dates as people write them: "02.12.2026", "09.2025 – 08.2026"."""
+"""Russian dates as people write them: "02.12.2026" for a day.
+
+Months: one style in both languages, the month by name with the year
+(«Сентябрь 2025 – Август 2026», "September 2025 – August 2026"), for every month or
+period a page, report or message shows; templates and code ask for
+YEAR_MONTH_FORMAT, never a pattern of their own. A name reads at once and cannot
+be mistaken for a day ("09.2025" looks like a date cut short, and "12/02" differs
+between countries); Django's "F" is the nominative («сентябрь», not «сентября»),
+right for a heading, a table cell or a period's ends. Form fields still accept and
+show "2025-09" (an <input type=month>), which is input, not display."""
 
 SHORT_DATE_FORMAT = "d.m.Y"
-YEAR_MONTH_FORMAT = "m.Y"
+YEAR_MONTH_FORMAT = "F Y"

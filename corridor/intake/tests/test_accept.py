@@ -169,9 +169,6 @@ def test_two_coordinators_opening_at_once_make_one_case(cast):
 
     from django.db import connection
 
-    from corridor.cases.services import person_create
-
-    person_create(actor="system:test", organisation=cast.org, identity={}, phone="", notes="")  # the code counter
     contact = _call(cast)
     vetting_record(actor=cast.operator, contact=contact, item="referee", outcome="passed")
     barrier = threading.Barrier(2)

@@ -152,3 +152,44 @@ def test_pickers_show_danger_place_and_last_activity(cast, replied, existing_cas
     assert "Грозный" in label and timezone.localtime(contact.last_activity).strftime("%Y-%m-%d") in label
     case_label = case_choice_label(existing_case)
     assert existing_case.code in case_label and "риск 3" in case_label and str(cast.alice) in case_label
+
+
+def _case_from(cast, name: str, where: str, *, worker=None, risk: int = 2):
+    person = cases.person_create(actor="system:test", organisation=cast.org, identity={"name_cyrillic": name},
+                                 risk=risk)
+    return cases.case_open(actor="system:test", person=person, worker=worker,
+                           intake={"contact": "H-000000", "story": [{"at": timezone.now().isoformat(),
+                                                                     "where": where, "what": name}]})
+
+
+def test_the_case_picker_shows_pseudonym_region_and_opening_day(cast, staff_client):
+    from corridor.intake.selectors import case_candidates
+
+    case = _case_from(cast, "Ислам", "Гудермес", worker=cast.alice)
+    contact = _called_again(cast)
+    (row,) = case_candidates(cast.coordinator, contact)
+    label = case_choice_label(row)
+    assert label.startswith(f"{case.code} · Гудермес · открыто {timezone.localtime(case.opened):%Y-%m-%d}")
+    page = staff_client(cast.coordinator).get(f"/staff/intake/{contact.pk}/").content.decode()
+    assert "Гудермес" in page and 'name="case_q"' not in page  # one case: no search box needed
+
+
+def test_the_case_picker_is_searched_on_the_server_by_code_region_or_worker(cast, staff_client):
+    many = [_case_from(cast, f"Человек {i}", "Назрань") for i in range(12)]
+    argun = _case_from(cast, "Аслан", "Аргун", risk=1)  # lowest risk: last in the plain list
+    by_worker = _case_from(cast, "Зарема", "Шали", worker=cast.bob, risk=1)
+    contact = _called_again(cast)
+    client = staff_client(cast.coordinator)
+    page = client.get(f"/staff/intake/{contact.pk}/").content.decode()
+    assert 'name="case_q"' in page
+    found = client.get(f"/staff/intake/{contact.pk}/", {"case_q": "аргун"}).content.decode()
+    assert argun.code in found and many[0].code not in found
+    assert 'name="q" value="аргун"' in found
+    assert by_worker.code in client.get(f"/staff/intake/{contact.pk}/", {"case_q": cast.bob.username}).content.decode()
+    assert many[3].code in client.get(f"/staff/intake/{contact.pk}/", {"case_q": many[3].code}).content.decode()
+    none = client.get(f"/staff/intake/{contact.pk}/", {"case_q": "Тбилиси"}).content.decode()
+    assert "Нет открытых дел" in none and "Тбилиси" in none
+    # The choice is checked against the search it was made in.
+    response = client.post(f"/staff/intake/{contact.pk}/add-to-case/", {"case": argun.code, "q": "аргун"})
+    assert response.status_code == 302
+    assert Contact.objects.get(pk=contact.pk).case_id == argun.pk

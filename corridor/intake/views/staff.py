@@ -100,6 +100,7 @@ def _detail_context(request, contact: Contact, **forms) -> dict:
     vetting = services.vetting_state(contact) if not contact.erased and not contact.case_id else {
         "needs_override": False, "problems": []}
     workers = User.objects.filter(organisation=contact.organisation_id, role=Role.CASE_WORKER, is_active=True)
+    case_q = (request.GET.get("case_q") or request.POST.get("q") or "").strip()[:60]
     return {
         "contact": contact,
         "thread": selectors.thread_for_staff(contact) if not contact.erased else [],
@@ -124,8 +125,10 @@ def _detail_context(request, contact: Contact, **forms) -> dict:
                                                 if can_decide else None),
         "vetting_state": vetting,
         "add_to_case_form": forms.get("add_to_case_form") or (
-            LinkCaseForm(candidates=selectors.case_candidates(request.user, contact))
+            LinkCaseForm(candidates=selectors.case_candidates(request.user, contact, q=case_q),
+                         initial={"q": case_q})
             if can_decide and not contact.case_id else None),
+        "case_q": case_q, "picker_search_from": selectors.PICKER_SEARCH_FROM,
     }
 
 
@@ -275,7 +278,8 @@ def add_to_case(request: HttpRequest, contact_id) -> HttpResponse:
     from corridor.cases.selectors import get_case_for_user
 
     contact = selectors.get_contact_for_user(request.user, contact_id, decide=True)
-    form = LinkCaseForm(request.POST, candidates=selectors.case_candidates(request.user, contact))
+    form = LinkCaseForm(request.POST, candidates=selectors.case_candidates(
+        request.user, contact, q=request.POST.get("q", "")))
     if form.is_valid():
         case = get_case_for_user(request.user, form.cleaned_data["case"], audit=False)
         try:

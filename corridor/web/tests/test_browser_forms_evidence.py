@@ -122,15 +122,15 @@ def _large_pdf(tmp_path, megabytes: int):
 
 @submits("evidence:file_upload")
 def test_a_large_file_shows_its_progress_as_it_goes_up(forms, cast, tmp_path, screenshot):
-    """htmx sends the form and reports the upload's progress into the bar; the
-    file's page opens by itself once it has arrived."""
+    """The shared upload script sends the form and reports the upload's progress
+    into the bar; the file's page opens by itself once it has arrived."""
     big = _large_pdf(tmp_path, 24)
     page = forms(user=cast.legal)
     page.goto("/staff/evidence/files/upload/")
     assert page.locator("[data-upload-progress]").is_hidden()
     seen: list[float] = []
     page.expose_function("recordProgress", lambda value: seen.append(value))
-    page.evaluate("""() => document.addEventListener('htmx:xhr:progress', () =>
+    page.evaluate("""() => document.addEventListener('corridor:upload-progress', () =>
         window.recordProgress(document.querySelector('[data-upload-progress] progress').value))""")
     page.set_input_files("#id_file", str(big))
     page.fill("#id_description", "протокол задержания")

@@ -81,10 +81,23 @@ def test_a_coordinator_adds_a_new_call_to_the_case_of_someone_we_already_help(fo
     case = cases.case_open(actor="system:test", person=person, worker=cast.alice)
     contact = contact_record(actor=cast.operator, organisation=cast.org, channel="phone", what="Ислам звонил снова",
                              where="Гудермес", urgency=3, identifiers=[("phone", "+7 928 765-43-21")])
-    page = forms(user=cast.coordinator)
+    # Eleven other open cases: the picker offers a search, answered by the server.
+    for i in range(11):
+        other = cases.person_create(actor="system:test", organisation=cast.org, identity={"name_cyrillic": f"Т{i}"})
+        cases.case_open(actor="system:test", person=other, intake={"story": [{"at": "2026-01-05T10:00:00+00:00",
+                                                                              "where": "Назрань"}]})
+    cases.case_open(actor="system:test", person=cases.person_create(actor="system:test", organisation=cast.org,
+                                                                   identity={"name_cyrillic": "Ж"}),
+                    intake={"story": [{"at": "2026-01-05T10:00:00+00:00", "where": "Гудермес"}]})
+    page = forms(user=cast.coordinator, javascript=False)
     page.goto(f"/staff/intake/{contact.pk}/")
+    assert page.locator("#add-to-case select[name=case] option").count() == 13
+    submit(page, selector="#add-to-case form[role=search]", values={"case_q": "Гудермес"})
+    options = page.locator("#add-to-case select[name=case] option").all_inner_texts()
+    assert len(options) == 1 and "Гудермес · открыто" in options[0] and "Назрань" not in options[0]
+    submit(page, selector="#add-to-case form[role=search]", values={"case_q": case.code})
     option = page.locator("#add-to-case select[name=case] option").first.inner_text()
-    assert case.code in option and "риск 4" in option
+    assert case.code in option and "риск 4" in option and "регион не указан" in option
     screenshot(page, "forms-intake-add-to-case")
     submit(page, f"/staff/intake/{contact.pk}/add-to-case/", {"case": case.code})
     assert Contact.objects.get(pk=contact.pk).case_id == case.pk
