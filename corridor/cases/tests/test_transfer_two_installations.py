@@ -137,6 +137,8 @@ def test_a_case_moves_between_two_installations(tmp_path):
         assert _db(b, "SELECT count(*) FROM audit_auditentry WHERE code = 4118")[0][0] == 3
     finally:
         outputs = [a.stop(), b.stop()]
+        for out in outputs:  # shown by pytest when the test fails
+            print(out[out.find("Traceback"):][:4000] if "Traceback" in out else out[-800:])
     for out in outputs:
         assert "Traceback" not in out, out[-3000:]
 
