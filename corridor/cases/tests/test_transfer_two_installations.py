@@ -15,7 +15,7 @@ from pyrage import x25519
 
 from corridor.web.tests.hosts import Browser, Host, credentials
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.anydb]
 
 
 def _installation(folder, name: str) -> Host:

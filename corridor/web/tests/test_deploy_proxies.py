@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.anydb]
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 HOST = "corridor.example.org"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.anydb]
 
 MARK = b"junk-marker-7f3a"
 
