@@ -25,7 +25,7 @@ def _submit(host: Host) -> str | None:
         _, form = applicant.get("/?lang=ru", timeout=10)
         token = re.search(r'name="token" value="([^"]+)"', form).group(1)
         status, page = applicant.post_multipart("/?lang=ru", {
-            "what": "Нужна помощь, пишу второй раз", "where": "", "reach": "", "urgency": "2", "token": token}, [])
+            "token": token, "what": "Нужна помощь, пишу второй раз", "where": "", "reach": "", "urgency": "2"}, [])
     except (OSError, AttributeError):
         return None  # the server was down: the applicant saw no receipt
     found = re.search(r'<p class="receipt" id="receipt">(.+?)</p>', page)
