@@ -6,6 +6,9 @@ export CORRIDOR_VAR ?= $(CURDIR)/var
 # Long load, crash and attack tests are marked `slow`: CI runs them (.ci/run), a
 # laptop's `make test` skips them unless PYTEST_ARGS says otherwise.
 PYTEST_ARGS ?= -m "not slow"
+# Two workers (pytest-xdist), each with its own test database, key agent and var/.
+# The slow tests include timing comparisons: CI runs them with PYTEST_WORKERS= (one process).
+PYTEST_WORKERS ?= -n 2
 
 .PHONY: run test install install-test lint check clean-demo bench messages
 
@@ -32,7 +35,7 @@ run: install
 	CORRIDOR_DEMO=1 $(BIN)/corridor serve --unseal-passphrase-file $(CORRIDOR_VAR)/demo-passphrase
 
 test: install-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check corridor bench conftest.py
