@@ -15,8 +15,8 @@ from corridor.cases.selectors.access import (
     get_referral_for_user,
     get_service,
     is_locked,
-    locks_for_user,
     locked_expr,
+    locks_for_user,
     reachable_cases,
     visible_cases,
 )
