@@ -157,6 +157,17 @@ def refuse_locked(user, code: str):
     raise CaseLocked(code)
 
 
+def refuse_if_person_locked(user, person_id) -> None:
+    """For other apps' records about a person (a testimony): refused like the case
+    when a duress lock covers a case of that person."""
+    if not person_id:
+        return
+    code = (LockedCase.objects.filter(case__person_id=person_id)
+            .values_list("case__code", flat=True).first())
+    if code:
+        refuse_locked(user, code)
+
+
 # --- things that belong to a case: reached only through an accessible case ----------
 def _get(qs: QuerySet, pk):
     try:

@@ -336,3 +336,23 @@ def test_two_approvals_at_once_unlock_once(cast, make_case):
         t.join()
     assert sorted(results) == ["refused"] * 3 + ["unlocked"]
     assert len(_entries(CaseEvent.CASES_UNLOCKED)) == 1 and not _locked_ids()
+
+
+def test_the_testimony_of_a_locked_cases_person_is_locked_too(cast, world, staff_client):
+    from datetime import date
+
+    from corridor.evidence import services as evidence
+
+    testimony = evidence.testimony_record(
+        actor=cast.legal, person=world.a1.person, language="ru", transcript="Held three days in a basement.",
+        interviewer=cast.legal, interviewed_on=date(2017, 5, 2))
+    other = evidence.testimony_record(
+        actor=cast.legal, person=world.b1.person, language="ru", transcript="Saw him taken.",
+        interviewer=cast.legal, interviewed_on=date(2017, 5, 3))
+    _duress(cast.alice)
+    lena = staff_client(cast.legal)
+    response = lena.get(f"/staff/evidence/testimonies/{testimony.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 403 and LOCKED_TEXT in html and "basement" not in html
+    assert lena.get(f"/staff/evidence/testimonies/{testimony.pk}/edit/").status_code == 403
+    assert lena.get(f"/staff/evidence/testimonies/{other.pk}/").status_code == 200
