@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "corridor.accounts.webauthn_middleware.SecurityKeyRequiredMiddleware",
     "corridor.accounts.duress.DecoyWorkspaceMiddleware",
+    "corridor.cases.middleware.CaseLockedMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "corridor.web.middleware.SealedMiddleware",

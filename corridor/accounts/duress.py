@@ -11,6 +11,10 @@ checked on every attempt and both sign-in steps are padded to a floor), but:
   or this account is restricted (`restrict`, the default): its other sessions end and
   every later sign-in of the account, with the real password too, lands in the decoy
   until an administrator lifts the restriction;
+- in `restrict` mode every case the account could open is locked in the same
+  transaction (corridor/cases/services/locks.py): nobody opens it until one person
+  asks and a second approves at /staff/cases/locks/; the coerced account is told
+  nothing (its pages are the decoy, its API tokens get "not found");
 - an alert is raised for administrators (audit page, `corridor status`) and shown to
   the organisation's coordinators and administrators on their dashboard; the audit
   log gets `DURESS_SIGN_IN`, which the decoy session can never display.
@@ -149,6 +153,7 @@ def duress_sign_in(*, user, via: str) -> str:
     """React to a sign-in under duress; returns the action taken. Called once the
     second factor has been checked, before the decoy session starts."""
     from corridor.audit.models import AuditAlert
+    from corridor.cases.services.locks import active_lock_exists, cases_lock_for_duress
 
     chosen = "restricted" if via == "restricted_account" else action()
     with transaction.atomic():
@@ -157,6 +162,10 @@ def duress_sign_in(*, user, via: str) -> str:
             # Every other session of this account ends; the decoy gets the new epoch.
             _users().filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
             user.refresh_from_db(fields=["session_epoch"])
+        if chosen == "restrict" or (chosen == "restricted" and not active_lock_exists(user)):
+            # A restricted account signing in again is duress again: if its cases
+            # were unlocked meanwhile, they are locked again.
+            cases_lock_for_duress(user=user)
         AuditAlert.objects.create(kind=AuditAlert.Kind.DURESS, message=(
             f"{user.username} ({user.role}) signed in under duress ({via}); action: {chosen}. "
             "Check on them through another channel; the session they see is empty."))

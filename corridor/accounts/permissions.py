@@ -42,6 +42,8 @@ class Perm(StrEnum):
     CASE_BREAK_GLASS = "case_break_glass"
     CASE_EXPORT_APPROVE = "case_export_approve"
     CASE_REFER = "case_refer"
+    # Lift a duress lock on cases (two different people: one asks, another approves).
+    CASE_UNLOCK = "case_unlock"
     # housing
     HOUSING_VIEW = "housing_view"
     HOUSING_ADDRESSES = "housing_addresses"
@@ -74,7 +76,7 @@ MATRIX: dict[str, frozenset[Perm]] = {
         {
             P.INTAKE_RECORD, P.TRIAGE, P.TRIAGE_DECIDE, P.EXPOSURE_IMPORT,
             P.CASE_VIEW_ASSIGNED, P.CASE_VIEW_ALL, P.CASE_EDIT, P.CASE_ASSIGN,
-            P.CASE_EXPORT_APPROVE, P.CASE_REFER, P.HOUSING_VIEW, P.HOUSING_ADDRESSES,
+            P.CASE_EXPORT_APPROVE, P.CASE_REFER, P.CASE_UNLOCK, P.HOUSING_VIEW, P.HOUSING_ADDRESSES,
             P.HOUSING_MANAGE, P.EVIDENCE_APPROVE_EXPORT, P.FUNDS_VIEW, P.DASHBOARD, P.STATISTICS,
         }
     ),
@@ -87,7 +89,7 @@ MATRIX: dict[str, frozenset[Perm]] = {
     Role.FINANCE: frozenset(
         {P.FUNDS_VIEW, P.FUNDS_EDIT, P.FUNDS_APPROVE, P.FUNDS_CLOSE_PERIOD, P.DASHBOARD, P.STATISTICS}
     ),
-    Role.ADMIN: frozenset({P.MANAGE_USERS, P.SEAL, P.VIEW_AUDIT, P.DASHBOARD}),
+    Role.ADMIN: frozenset({P.MANAGE_USERS, P.SEAL, P.VIEW_AUDIT, P.CASE_UNLOCK, P.DASHBOARD}),
     Role.AUDITOR: frozenset({P.VIEW_AUDIT, P.FUNDS_VIEW, P.DASHBOARD, P.STATISTICS}),
 }
 

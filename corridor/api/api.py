@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import NinjaAPI, Swagger
 
 from corridor.api.auth import ReadOnlyToken, TokenAuth
-from corridor.cases.selectors import BreakGlassRequired
+from corridor.cases.selectors import BreakGlassRequired, CaseLocked
 from corridor.evidence.services import EvidenceError
 from corridor.keyd.errors import CeilingTripped, KeydUnavailable, PrincipalSuspended, Sealed
 
@@ -50,6 +50,12 @@ def _read_only(request, exc):
 @api.exception_handler(PermissionDenied)
 def _denied(request, exc):
     return _error(request, "forbidden", 403)
+
+
+@api.exception_handler(CaseLocked)
+def _locked(request, exc):
+    # Locked after a duress sign-in; two people unlock it at /staff/cases/locks/.
+    return _error(request, "case_locked", 403)
 
 
 @api.exception_handler(BreakGlassRequired)

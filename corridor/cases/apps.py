@@ -21,6 +21,7 @@ class CasesConfig(AppConfig):
             ("cases/panels/my_work.html", Perm.CASE_VIEW_ASSIGNED, "corridor.cases.panels.my_work"),
             ("cases/panels/pipeline.html", Perm.CASE_VIEW_ALL, "corridor.cases.panels.pipeline_panel"),
             ("cases/panels/open_case.html", Perm.CASE_BREAK_GLASS, "corridor.cases.panels.open_case"),
+            ("cases/panels/locks.html", Perm.CASE_UNLOCK, "corridor.cases.panels.locks_panel"),
         ]
         # Once a minute under `corridor serve`: raise alerts for missed check-ins.
         self.periodic = ["corridor.cases.services.safety.alerts_sweep"]

@@ -69,6 +69,11 @@ class CaseEvent(IntEnum):
     TRANSFER_IMPORTED = 4117
     TRANSFER_REFUSED = 4118
     RECEIVING_KEY_CREATED = 4119
+    # A duress sign-in locked every case the coerced account reached; two people unlock.
+    CASES_LOCKED_BY_DURESS = 4120
+    CASE_UNLOCK_REQUESTED = 4121
+    CASES_UNLOCKED = 4122
+    CASE_UNLOCK_CANCELLED = 4123
 
 
 register(CaseEvent, range(4000, 5000))

@@ -36,3 +36,17 @@ def open_case(request) -> dict | None:
     if request.user.can(Perm.CASE_VIEW_ASSIGNED):
         return None
     return {}
+
+
+def locks_panel(request) -> dict | None:
+    """Coordinators and administrators: cases a duress lock still holds."""
+    from django.db.models import Sum
+
+    from corridor.accounts.duress import is_decoy
+    from corridor.cases.models import CaseLock
+
+    if is_decoy(request):
+        return None
+    cases = (CaseLock.objects.filter(organisation_id=request.user.organisation_id)
+             .exclude(status=CaseLock.Status.UNLOCKED).aggregate(n=Sum("cases"))["n"])
+    return {"cases": cases} if cases else None

@@ -49,8 +49,13 @@ def _perm(write: bool) -> Perm:
 
 
 def get_testimony_for_user(user, pk, *, write: bool = False) -> Testimony:
+    from corridor.cases.selectors import refuse_if_person_locked
+
     _check(user, _perm(write))
-    return _get(Testimony.objects.select_related("data_key", "person", "interviewer"), user, pk)
+    testimony = _get(Testimony.objects.select_related("data_key", "person", "interviewer"), user, pk)
+    # The witness's case is locked after a duress sign-in: so is what they told us.
+    refuse_if_person_locked(user, testimony.person_id)
+    return testimony
 
 
 def get_event_for_user(user, pk, *, write: bool = False) -> ViolationEvent:

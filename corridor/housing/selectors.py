@@ -62,11 +62,12 @@ def house_address(user, house: SafeHouse) -> dict | None:
 def residents(user, house: SafeHouse) -> list[dict]:
     """Who stays here now: codes only, and only for cases this user may open."""
     from corridor.cases.models import Case
-    from corridor.cases.selectors import access_via
+    from corridor.cases.selectors import access_via, locked_expr
 
     stays = list(Stay.objects.filter(house=house, check_out__isnull=True).select_related("person")
                  .order_by("check_in"))
-    cases = {c.person_id: c for c in Case.objects.filter(person_id__in=[s.person_id for s in stays])}
+    cases = {c.person_id: c for c in Case.objects.filter(person_id__in=[s.person_id for s in stays])
+             .annotate(locked=locked_expr())}
     out = []
     for stay in stays:
         case = cases.get(stay.person_id)

@@ -17,6 +17,7 @@ from corridor.cases.models.cases import (
     StageChange,
 )
 from corridor.cases.models.destinations import Application, Country, Embassy, Programme
+from corridor.cases.models.locks import CaseLock, LockedCase
 from corridor.cases.models.people import Household, Person, PersonIdentifier, Relative
 from corridor.cases.models.safety import Alert, CheckIn
 from corridor.cases.models.summaries import ApplicationTally, CaseTally, StageDay
@@ -31,8 +32,8 @@ from corridor.cases.models.transfers import (
 )
 
 __all__ = [
-    "EXITS", "JOURNEY", "Alert", "Application", "ApplicationTally", "BreakGlass", "Case", "CaseTally", "CheckIn", "ChecklistTick",
-    "CodeCounter", "Country", "Document", "Embassy", "ErasureRequest", "ExportRequest", "Household", "Note", "Person",
+    "EXITS", "JOURNEY", "Alert", "Application", "ApplicationTally", "BreakGlass", "Case", "CaseLock", "CaseTally", "CheckIn", "ChecklistTick",
+    "CodeCounter", "Country", "Document", "Embassy", "ErasureRequest", "ExportRequest", "Household", "LockedCase", "Note", "Person",
     "Partner", "PersonIdentifier", "Programme", "ReceivingKey", "Referral", "Relative", "Service", "Stage", "StageChange", "StageDay", "Transfer", "TransferConsent",
     "TransferPart", "TransferReceipt",
 ]

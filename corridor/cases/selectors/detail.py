@@ -31,7 +31,7 @@ from corridor.cases.models import (
     StageChange,
 )
 from corridor.cases.models.people import HouseholdRole
-from corridor.cases.selectors.access import access_via
+from corridor.cases.selectors.access import access_via, locked_expr
 
 
 def _attach(objs, **relations):
@@ -55,7 +55,8 @@ def household_members(user, case: Case) -> list[dict]:
     if not case.household_id:
         return []
     members = (Case.objects.filter(household_id=case.household_id, organisation_id=case.organisation_id)
-               .exclude(pk=case.pk).select_related("person__data_key").order_by("opened"))
+               .exclude(pk=case.pk).select_related("person__data_key").annotate(locked=locked_expr())
+               .order_by("opened"))
     out = []
     for member in members:
         visible = access_via(user, member) in ("organisation", "assigned")
