@@ -101,3 +101,36 @@ def test_russian_plural_forms_are_chosen_right():
         shown = {n: ngettext("%(d)s day", "%(d)s days", n) % {"d": n} for n in (1, 2, 5, 11, 21, 22, 25, 111)}
     assert shown == {1: "1 день", 2: "2 дня", 5: "5 дней", 11: "11 дней", 21: "21 день", 22: "22 дня",
                      25: "25 дней", 111: "111 дней"}
+
+
+TEMPLATES = sorted(APPS.glob("*/templates/**/*.html"))
+# Text a template may show as it is: names, formats and commands that read the same
+# in both languages, and the language switch, which names each language in itself.
+AS_IS = re.compile(r"[\W\d]*(Corridor|PDF|CSV|SHA-256|API|JSON|HXL|Uwazi|HURIDOCS|OpenAPI|Swagger UI|English|Русский"
+                   r"|English Русский|Русский English|PDF in English|PDF на русском|corridor [a-z-]+ .*|age -d .*"
+                   r"|login|public|staff|public transparency)[\W\d]*")
+
+
+def _bare_template_text(source: str) -> list[str]:
+    source = re.sub(r"\{%\s*blocktrans(late)?\b.*?\{%\s*endblocktrans(late)?\s*%\}", " ", source, flags=re.S)
+    source = re.sub(r"\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}|\{#.*?#\}", " ", source, flags=re.S)
+    source = re.sub(r"<(script|style)\b.*?</\1>", " ", source, flags=re.S)
+    source = re.sub(r"\{%.*?%\}|\{\{.*?\}\}", " ", source, flags=re.S)
+    shown = [m.group(2) for m in re.finditer(r"\b(title|placeholder|aria-label|alt)=\"([^\"]*)\"", source)]
+    shown += re.sub(r"<[^>]*>", "\n", source).split("\n")
+    # Entities (&lt;7) and a fragment of bare attributes (data-x="…") are not words.
+    shown = [re.sub(r"&#?\w+;|\b[\w-]+=\"[^\"]*\"", " ", t) for t in shown]
+    return [t.strip() for t in shown if re.search(r"[A-Za-z]{2,}", t) and not AS_IS.fullmatch(t.strip())]
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(APPS)))
+def test_every_text_a_template_shows_is_translatable(template):
+    """Text outside {% translate %} / {% blocktranslate %} reaches Russian readers
+    in English; that includes titles, placeholders and labels for screen readers."""
+    assert _bare_template_text(template.read_text()) == []
+
+
+def test_the_template_check_sees_bare_english():
+    sample = ('{% load i18n %}<p>{% translate "Saved." %}</p><p>Consent of the person</p>'
+              '<input placeholder="Search here"><span>&lt;7</span>{% blocktranslate %}Hi {{ x }}{% endblocktranslate %}')
+    assert _bare_template_text(sample) == ["Search here", "Consent of the person"]
