@@ -8,6 +8,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from corridor.audit.services import record
@@ -93,7 +94,7 @@ def _start(house: SafeHouse, person, day: date, moved_from: Stay | None = None) 
                 .order_by("-check_out").values_list("check_out", flat=True).first())
     if last_out and day < last_out:
         raise ValidationError({"check_in": _("The check-in is before this person's last check-out (%(date)s).")
-                               % {"date": last_out.isoformat()}})
+                               % {"date": date_format(last_out, "SHORT_DATE_FORMAT")}})
     return Stay.objects.create(house=locked, person=person, check_in=day, moved_from=moved_from)
 
 
@@ -111,7 +112,7 @@ def _end(stay: Stay, day: date) -> None:
         raise ValidationError(_("This stay has already ended."))
     if day < stay.check_in:
         raise ValidationError({"check_out": _("The check-out is before the check-in (%(date)s).")
-                               % {"date": stay.check_in.isoformat()}})
+                               % {"date": date_format(stay.check_in, "SHORT_DATE_FORMAT")}})
     stay.check_out = day
     stay.save(update_fields=["check_out"])
 

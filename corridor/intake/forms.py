@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from corridor.intake import conf, text
@@ -180,7 +181,7 @@ class LinkForm(forms.Form):
 
 
 def _day(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d")
+    return date_format(timezone.localtime(moment).date(), "SHORT_DATE_FORMAT")
 
 
 def contact_choice_label(contact) -> str:

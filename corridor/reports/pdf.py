@@ -15,6 +15,7 @@ from pathlib import Path
 import typst
 from django.conf import settings
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from corridor.reports.presentation import present
@@ -74,7 +75,7 @@ def render_pdf(snapshot: dict, lang: str, *, digest: str, published: datetime | 
     published = published or datetime.now(UTC)
     with translation.override(lang):
         title = _("Transparency report %(period)s") % {"period": view["period"]}
-        stamp = _("Published %(date)s") % {"date": published.date().isoformat()}
+        stamp = _("Published %(date)s") % {"date": date_format(published.date(), "DATE_FORMAT")}
         labels = _labels(view, digest, stamp)
     data = {k: v for k, v in view.items() if k != "charts"}
     for row in data["income"] + data["spending"]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from corridor.accounts import services
 from corridor.accounts.models import Organisation, User
@@ -55,12 +55,17 @@ def test_labels_name_the_zone_in_winter_summer_and_where_there_are_no_letters():
 
 def test_a_shown_time_is_the_readers_local_time_with_its_label():
     moment = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # just after Berlin moved its clocks
-    with timezone.override("Europe/Berlin"):
-        assert when(moment) == "2026-03-29 03:30 CEST"
-    with timezone.override("Europe/Moscow"):
-        assert when(moment) == "2026-03-29 04:30 MSK"
-    with timezone.override("Europe/Berlin"):
-        assert when(datetime(2026, 3, 29, 0, 30, tzinfo=UTC)) == "2026-03-29 01:30 CET"
+    with translation.override("ru"):
+        with timezone.override("Europe/Berlin"):
+            assert when(moment) == "29.03.2026 03:30 CEST"
+        with timezone.override("Europe/Moscow"):
+            assert when(moment) == "29.03.2026 04:30 MSK"
+        with timezone.override("Europe/Berlin"):
+            assert when(datetime(2026, 3, 29, 0, 30, tzinfo=UTC)) == "29.03.2026 01:30 CET"
+    # The day as each language writes it, never ISO; a named format may lead.
+    with translation.override("en"), timezone.override("Europe/Moscow"):
+        assert when(moment) == "29 Mar 2026 04:30 MSK"
+        assert when(moment, "MONTH_DAY_FORMAT H:i") == "March 29 04:30 MSK"
     assert when(None) == ""
 
 
@@ -110,8 +115,8 @@ def test_one_check_in_reads_in_each_readers_zone(zones, old_case, staff_client):
     assert CheckIn.objects.get(case=old_case).at == datetime(2026, 3, 29, 10, 0, tzinfo=UTC)
     berlin = staff_client(zones.alice).get(f"/staff/cases/{old_case.code}/").content.decode()
     moscow = staff_client(zones.coordinator).get(f"/staff/cases/{old_case.code}/").content.decode()
-    assert "2026-03-29 12:00 CEST" in berlin and "2026-03-29 13:00 MSK" in moscow
-    assert "2026-03-29 13:00" not in berlin and "2026-03-29 12:00" not in moscow
+    assert "29.03.2026 12:00 CEST" in berlin and "29.03.2026 13:00 MSK" in moscow
+    assert "29.03.2026 13:00" not in berlin and "29.03.2026 12:00" not in moscow
     # The form says which zone a typed time is read in.
     assert "Europe/Berlin (C" in berlin and "Europe/Moscow (MSK)" in moscow
 

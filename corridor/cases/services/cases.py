@@ -33,6 +33,7 @@ from corridor.cases.services._common import (
     claim_version,
     clean_text,
     user_or_none,
+    when_label,
 )
 
 # Stages after which the person no longer sleeps in our safe houses.
@@ -179,7 +180,7 @@ def _insert_step(actor, fresh: Case, to_stage: str, reason: str, when: datetime)
     after = [c for c in changes if c.at > when]
     if when < fresh.opened or not before or not after:
         raise ValidationError({"at": _("This date is before the case began (%(date)s).")
-                               % {"date": timezone.localtime(fresh.opened).strftime("%Y-%m-%d %H:%M")}})
+                               % {"date": when_label(fresh.opened)}})
     previous, following = before[-1], after[0]
     fits = (to_stage in JOURNEY and previous.to_stage in JOURNEY
             and JOURNEY.index(previous.to_stage) < JOURNEY.index(to_stage)
@@ -190,7 +191,7 @@ def _insert_step(actor, fresh: Case, to_stage: str, reason: str, when: datetime)
             "On that date the case was at “%(previous)s”, and the next step was “%(next)s” on %(date)s: "
             "“%(stage)s” does not fit between them. Check the date, or the stage.") % {
             "previous": Stage(previous.to_stage).label, "next": Stage(following.to_stage).label,
-            "date": timezone.localtime(following.at).strftime("%Y-%m-%d %H:%M"), "stage": Stage(to_stage).label}})
+            "date": when_label(following.at), "stage": Stage(to_stage).label}})
     claim_version(Case, fresh, fresh.version)
     fresh.reached = max(fresh.reached, JOURNEY.index(to_stage))
     fresh.save(update_fields=["reached"])

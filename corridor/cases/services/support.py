@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from corridor.audit.services import record
@@ -40,7 +41,7 @@ def service_add(*, actor, case: Case, kind: str, started: date, provider: str = 
         raise ValidationError({"started": _("This date is in the future.")})
     if started < timezone.localtime(case.opened).date():
         raise ValidationError({"started": _("This date is before the case began (%(date)s).")
-                               % {"date": timezone.localtime(case.opened).strftime("%Y-%m-%d")}})
+                               % {"date": date_format(timezone.localtime(case.opened).date(), "SHORT_DATE_FORMAT")}})
     with transaction.atomic():
         service = Service(case=case, kind=kind, started=started, ended=ended, cost=cost,
                           currency=(currency or "").upper()[:3], outcome=outcome, recorded_by=user_or_none(actor))

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from corridor.accounts.permissions import Perm
 from corridor.audit.services import record
@@ -64,7 +65,8 @@ def period_close(*, actor, organisation, month: date, today: date | None = None)
                                          status=Expense.Status.PENDING).count()
         if pending:
             raise ValidationError(
-                _("%(count)s expense(s) of %(month)s still wait for a second approval.")
+                ngettext("%(count)s expense of %(month)s still waits for a second approval.",
+                         "%(count)s expenses of %(month)s still wait for a second approval.", pending)
                 % {"count": pending, "month": month_label(month)}, code="pending")
         digest, n_donations, n_expenses = month_digest(organisation, month)
         try:

@@ -149,7 +149,7 @@ def test_pickers_show_danger_place_and_last_activity(cast, replied, existing_cas
     contact = Contact.objects.select_related("data_key").get(pk=replied.pk)
     label = contact_choice_label(contact)
     assert contact.ref in label and "В опасности сейчас" in label and "задержан(а)" in label
-    assert "Грозный" in label and timezone.localtime(contact.last_activity).strftime("%Y-%m-%d") in label
+    assert "Грозный" in label and timezone.localtime(contact.last_activity).strftime("%d.%m.%Y") in label
     case_label = case_choice_label(existing_case)
     assert existing_case.code in case_label and "риск 3" in case_label and str(cast.alice) in case_label
 
@@ -169,7 +169,7 @@ def test_the_case_picker_shows_pseudonym_region_and_opening_day(cast, staff_clie
     contact = _called_again(cast)
     (row,) = case_candidates(cast.coordinator, contact)
     label = case_choice_label(row)
-    assert label.startswith(f"{case.code} · Гудермес · открыто {timezone.localtime(case.opened):%Y-%m-%d}")
+    assert label.startswith(f"{case.code} · Гудермес · открыто {timezone.localtime(case.opened):%d.%m.%Y}")
     page = staff_client(cast.coordinator).get(f"/staff/intake/{contact.pk}/").content.decode()
     assert "Гудермес" in page and 'name="case_q"' not in page  # one case: no search box needed
 

@@ -194,5 +194,5 @@ def test_the_queue_runs_a_bounded_number_of_queries(cast, public, staff_client, 
 
 
 def test_the_dashboard_shows_the_queue_panel_to_triage_roles_only(cast, web_contact, staff_client):
-    assert "Открыть список" in staff_client(cast.operator).get("/staff/").content.decode()
-    assert "Открыть список" not in staff_client(cast.alice).get("/staff/").content.decode()
+    assert "Открыть очередь" in staff_client(cast.operator).get("/staff/").content.decode()
+    assert "Открыть очередь" not in staff_client(cast.alice).get("/staff/").content.decode()

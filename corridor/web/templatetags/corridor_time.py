@@ -1,18 +1,32 @@
 """`{{ moment|when }}`: a stored UTC moment in the reader's zone, with the zone's
-label, so no page ever shows an unlabelled time. Loaded as a builtin (settings)."""
+label, so no page ever shows an unlabelled time. Loaded as a builtin (settings).
+
+The day is written the way the reader's language writes it (SHORT_DATE_FORMAT:
+"02.12.2026" in Russian, "2 Dec 2026" in English), never as ISO "2026-12-02",
+which is a machine format (exports, feeds, the API, form input values). A format
+may start with a named Django format: `|when:"MONTH_DAY_FORMAT H:i"`."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django import template
-from django.utils import dateformat, timezone
+from django.utils import dateformat, formats, timezone
 
 from corridor.accounts.timezones import zone_label
 
 register = template.Library()
 
-DEFAULT_FORMAT = "Y-m-d H:i"
+DEFAULT_FORMAT = "SHORT_DATE_FORMAT H:i"
+NAMED = ("DATE_FORMAT", "SHORT_DATE_FORMAT", "MONTH_DAY_FORMAT", "YEAR_MONTH_FORMAT")
+
+
+def pattern(fmt: str) -> str:
+    """`"SHORT_DATE_FORMAT H:i"` → `"d.m.Y H:i"` in Russian, `"j M Y H:i"` in English."""
+    head, _, rest = fmt.partition(" ")
+    if head in NAMED:
+        return f"{formats.get_format(head)} {rest}".strip()
+    return fmt
 
 
 @register.filter(expects_localtime=False, is_safe=False)
@@ -20,7 +34,7 @@ def when(value, fmt: str = DEFAULT_FORMAT) -> str:
     if not isinstance(value, datetime):
         return "" if value in (None, "") else str(value)
     local = timezone.localtime(value) if timezone.is_aware(value) else timezone.make_aware(value)
-    return f"{dateformat.format(local, fmt)} {zone_label(local)}"
+    return f"{dateformat.format(local, pattern(fmt))} {zone_label(local)}"
 
 
 @register.simple_tag
@@ -28,3 +42,17 @@ def current_zone_label() -> str:
     """The reader's zone now, for headings and form hints: "Europe/Berlin (CET)"."""
     local = timezone.localtime()
     return f"{timezone.get_current_timezone_name().replace('_', ' ')} ({zone_label(local)})"
+
+
+@register.filter(is_safe=False)
+def day(value) -> str:
+    """A day kept as ISO text (inside a signed package, a JSON record) shown as the
+    reader's language writes it: `{{ consent.given_on|day }}`."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return formats.date_format(value, "SHORT_DATE_FORMAT") if isinstance(value, date) else ""

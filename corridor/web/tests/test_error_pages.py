@@ -58,7 +58,7 @@ def test_a_refused_action_is_a_403_in_the_shell(cast, staff_client):
     response = staff_client(cast.operator).get("/staff/test-refused/")
     assert response.status_code == 403
     page = _page(response)
-    assert 'class="mainnav"' in page and "Нельзя" in page and 'href="/staff/"' in page
+    assert 'class="mainnav"' in page and "Доступ закрыт" in page and 'href="/staff/"' in page
 
 
 def test_a_crash_is_a_500_in_the_shell_that_says_what_to_do(cast, staff_client):
