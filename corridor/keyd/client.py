@@ -94,6 +94,7 @@ class KeydClient:
             raw = socket.create_connection((host, port), timeout=self.timeout)
         except (OSError, TimeoutError) as exc:
             raise KeydUnavailable(f"cannot connect to keyd at {self.socket_path}: {exc.strerror or exc}") from None
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # see KeydServer._serve_tls
         try:
             sock = self.tls.wrap_socket(raw, server_hostname=host)  # verifies the agent's certificate
         except (OSError, ssl.SSLError) as exc:

@@ -167,6 +167,9 @@ class KeydServer:
         assert self.tls is not None
         try:
             raw.settimeout(HANDSHAKE_TIMEOUT)
+            # Small requests and answers, and a handshake in several records: without
+            # this, Nagle's algorithm meets the peer's delayed ACK and each waits ~40 ms.
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = self.tls.wrap_socket(raw, server_side=True)  # handshake: CA-issued client cert or nothing
             der = conn.getpeercert(binary_form=True)
             if not der:

@@ -47,7 +47,7 @@ HANDSHAKE_TIMEOUT = 10.0  # a peer that never finishes the handshake holds a thr
 
 __all__ = [
     "CLIENTS_FILE", "CertSet", "client_context", "fingerprint", "load_allowed", "make_certs",
-    "parse_address", "server_context",
+    "not_after", "parse_address", "server_context",
 ]
 
 
@@ -92,14 +92,14 @@ def _san(names: list[str]) -> x509.SubjectAlternativeName:
 
 
 def _leaf(ca_key: ec.EllipticCurvePrivateKey, ca_name: x509.Name, common: str, org: str,
-          usage: x509.ObjectIdentifier, names: list[str], now: datetime.datetime
+          usage: x509.ObjectIdentifier, names: list[str], now: datetime.datetime, days: float = LEAF_DAYS
           ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     builder = (x509.CertificateBuilder()
                .subject_name(_name(common, org)).issuer_name(ca_name)
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(now + datetime.timedelta(days=LEAF_DAYS))
+               .not_valid_after(now + datetime.timedelta(days=days))
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
                                             key_encipherment=False, data_encipherment=False, key_agreement=False,
@@ -147,10 +147,12 @@ def _check_host_name(host: str) -> str:
 
 
 def make_certs(out: str | os.PathLike[str], hosts: list[str], server_names: list[str], *,
-               org: str = "Corridor key agent") -> CertSet:
+               org: str = "Corridor key agent", ca_days: float = CA_DAYS, leaf_days: float = LEAF_DAYS,
+               now: datetime.datetime | None = None) -> CertSet:
     """A new CA in `out` (created 0700; refused if it holds a CA already), the agent's
     server certificate for `server_names`, and one client certificate per host. With
-    an existing CA, only the missing host certificates are issued (adding a host)."""
+    an existing CA, only the missing host certificates are issued (adding a host).
+    `ca_days`, `leaf_days` and `now` set the validity (tests of the expiry checks)."""
     folder = Path(out)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
@@ -158,7 +160,7 @@ def make_certs(out: str | os.PathLike[str], hosts: list[str], server_names: list
     hosts = [_check_host_name(h) for h in hosts]
     if len(set(hosts)) != len(hosts):
         raise ValueError("a host is named twice")
-    now = datetime.datetime.now(datetime.UTC)
+    now = now or datetime.datetime.now(datetime.UTC)
     if certs.ca.exists():
         ca_cert = x509.load_pem_x509_certificate(certs.ca.read_bytes())
         ca_key = serialization.load_pem_private_key(certs.folder.joinpath(CA_KEY).read_bytes(), None)
@@ -174,7 +176,7 @@ def make_certs(out: str | os.PathLike[str], hosts: list[str], server_names: list
                    .subject_name(ca_name).issuer_name(ca_name)
                    .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
                    .not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=CA_DAYS))
+                   .not_valid_after(now + datetime.timedelta(days=ca_days))
                    .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
                    .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
                                                 key_encipherment=False, data_encipherment=False,
@@ -185,14 +187,15 @@ def make_certs(out: str | os.PathLike[str], hosts: list[str], server_names: list
         _write_private(folder / CA_KEY, _key_pem(ca_key))
         _write_public(certs.ca, _cert_pem(ca_cert))
         server, server_key = _leaf(ca_key, ca_name, "keyd", org, ExtendedKeyUsageOID.SERVER_AUTH,
-                                   server_names, now)
+                                   server_names, now, leaf_days)
         _write_private(certs.server_key, _key_pem(server_key))
         _write_public(certs.server_cert, _cert_pem(server))
     lines = []
     for host in hosts:
         if certs.client_cert(host).exists():
             raise ValueError(f"a certificate for host {host!r} exists already; revoke it first")
-        cert, key = _leaf(ca_key, ca_name, host, org, ExtendedKeyUsageOID.CLIENT_AUTH, [host], now)
+        cert, key = _leaf(ca_key, ca_name, host, org, ExtendedKeyUsageOID.CLIENT_AUTH, [host], now,
+                          leaf_days)
         _write_private(certs.client_key(host), _key_pem(key))
         _write_public(certs.client_cert(host), _cert_pem(cert))
         lines.append(f"{host} {fingerprint(cert.public_bytes(serialization.Encoding.DER))}\n")
@@ -200,6 +203,11 @@ def make_certs(out: str | os.PathLike[str], hosts: list[str], server_names: list
         handle.writelines(lines)
     os.chmod(certs.clients, 0o644)
     return certs
+
+
+def not_after(path: str | os.PathLike[str]) -> datetime.datetime:
+    """The end of a PEM certificate's validity (UTC)."""
+    return x509.load_pem_x509_certificate(Path(path).read_bytes()).not_valid_after_utc
 
 
 def load_allowed(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.utils.translation import gettext as _
 
 LOCAL = {"127.0.0.1", "localhost", "::1", "testserver"}
 
@@ -68,6 +69,27 @@ def corridor_deploy_checks(app_configs=None, **kwargs) -> list:
         found.append(Warning("Several hosts are listed but files are kept on this host's disk.",
                              hint="Set CORRIDOR_FILE_STORAGE=database.", id="corridor.W003"))
     found += _shared_agent_checks(keystore)
+    found += _certificate_expiry_checks()
+    return found
+
+
+def _certificate_expiry_checks() -> list:
+    """The key agent's TLS certificates: a warning within WARN_DAYS (30) of their end,
+    an error once ended (corridor/crypto/certificates.py)."""
+    import datetime
+
+    from corridor.crypto.certificates import keyd_certificates
+
+    now = datetime.datetime.now(datetime.UTC)
+    found = []
+    hint = _("Issue new ones on the key host with `corridor keyd-certs` and copy them to each host "
+             "(docs/operations.md, \"Several application hosts\").")
+    for cert in keyd_certificates():
+        level = cert.level(now)
+        if level in {"expired", "unreadable"}:
+            found.append(Error(cert.describe(now), hint=hint, id="corridor.E010"))
+        elif level == "soon":
+            found.append(Warning(cert.describe(now), hint=hint, id="corridor.W006"))
     return found
 
 

@@ -147,26 +147,38 @@ def demo_pair(folder: Path, database_url: str, *, cases: int = 12,
     loopback port with mutual TLS; B runs no agent and keeps no keystore, only its own
     client certificate from `corridor keyd-certs`, and uses A's agent. Otherwise each host
     runs its own agent on a copy of the keystore (the seal-signal machinery's set-up)."""
-    key = secrets.token_urlsafe(48)
-    a = Host("a", folder / "a" / "var", database_url, key)
-    b = Host("b", folder / "b" / "var", database_url, key)
-    done = a.corridor("demo", "--cases", str(cases), "--seed", "3", timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    shutil.copy2(a.var / "demo-credentials.txt", b.var / "demo-credentials.txt")
-    if not shared_agent:
-        for name in ("keystore.json", "demo-passphrase"):
-            shutil.copy2(a.var / name, b.var / name)
-        return a, b
-    port = free_port()
-    a.extra["CORRIDOR_KEYD_LISTEN"] = f"127.0.0.1:{port}"
-    made = a.corridor("keyd-certs", "--hosts", "b", "--server-name", "127.0.0.1")
-    assert made.returncode == 0, made.stdout + made.stderr
-    source, target = a.var / "keyd-tls", b.var / "keyd-tls"
-    target.mkdir(mode=0o700)
-    for src, dst in (("ca.crt", "ca.crt"), ("b.crt", "client.crt"), ("b.key", "client.key")):
-        shutil.copy2(source / src, target / dst)
-    b.extra["CORRIDOR_KEYD_URL"] = f"tls://127.0.0.1:{port}"
+    a, b = demo_hosts(folder, database_url, ("a", "b"), cases=cases, shared_agent=shared_agent)
     return a, b
+
+
+def demo_hosts(folder: Path, database_url: str, names: tuple[str, ...], *, cases: int = 12,
+               shared_agent: bool = False) -> list[Host]:
+    """demo_pair for any number of hosts: the first loads the demo and, with
+    shared_agent, runs the one agent the others reach over mutual TLS."""
+    key = secrets.token_urlsafe(48)
+    hosts = [Host(name, folder / name / "var", database_url, key) for name in names]
+    first, others = hosts[0], hosts[1:]
+    done = first.corridor("demo", "--cases", str(cases), "--seed", "3", timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for other in others:
+        shutil.copy2(first.var / "demo-credentials.txt", other.var / "demo-credentials.txt")
+    if not shared_agent:
+        for other in others:
+            for name in ("keystore.json", "demo-passphrase"):
+                shutil.copy2(first.var / name, other.var / name)
+        return hosts
+    port = free_port()
+    first.extra["CORRIDOR_KEYD_LISTEN"] = f"127.0.0.1:{port}"
+    made = first.corridor("keyd-certs", "--hosts", ",".join(h.name for h in others), "--server-name", "127.0.0.1")
+    assert made.returncode == 0, made.stdout + made.stderr
+    source = first.var / "keyd-tls"
+    for other in others:
+        target = other.var / "keyd-tls"
+        target.mkdir(mode=0o700)
+        for src, dst in (("ca.crt", "ca.crt"), (f"{other.name}.crt", "client.crt"), (f"{other.name}.key", "client.key")):
+            shutil.copy2(source / src, target / dst)
+        other.extra["CORRIDOR_KEYD_URL"] = f"tls://127.0.0.1:{port}"
+    return hosts
 
 
 def credentials(host: Host, username: str) -> tuple[str, str, str]:

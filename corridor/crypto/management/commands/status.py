@@ -41,6 +41,7 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.ERROR(
                     f"REFUSED:    keyd refused to sign {heads['refused_total']} time(s); last {last['at']}: "
                     f"{last['reason']}"))
+        self._certificates()
         if settings.CORRIDOR_KEYD_URL:
             self.stdout.write(f"Keystore:   on the key host; this host uses the agent at {settings.CORRIDOR_KEYD_URL}")
         else:
@@ -57,3 +58,20 @@ class Command(BaseCommand):
         for alert in AuditAlert.objects.filter(acknowledged=None)[:5]:
             again = f" (seen {alert.repeats} more times, last {alert.last_seen:%Y-%m-%d %H:%M})" if alert.repeats else ""
             self.stdout.write(self.style.ERROR(f"ALERT #{alert.pk}:  {alert.created:%Y-%m-%d %H:%M} {alert.message}{again}"))
+
+    def _certificates(self) -> None:
+        """The key agent's TLS certificates, each with its end (corridor/crypto/certificates.py)."""
+        import datetime
+
+        from corridor.crypto.certificates import keyd_certificates
+
+        now = datetime.datetime.now(datetime.UTC)
+        for cert in keyd_certificates():
+            level = cert.level(now)
+            line = "TLS:        " + cert.describe(now)
+            if level in {"expired", "unreadable"}:
+                self.stdout.write(self.style.ERROR(line))
+            elif level == "soon":
+                self.stdout.write(self.style.WARNING(line))
+            else:
+                self.stdout.write(line)
