@@ -71,11 +71,22 @@ MAX_BODY_BYTES = 5 * 1024**3
 
 METHODS = {b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"}
 INTAKE_PATH = b"/"
+RECEIPT_PATHS = (b"/receipt/", b"/receipt/write/")
+TOKEN_PATHS = (INTAKE_PATH, *RECEIPT_PATHS)
 TOKEN_PEEK = 8 * 1024  # the token field must be complete within the first 8 KiB
 PAGE_SECONDS = 60.0  # a fetched refusal page is reused this long
 FALLBACK_SECONDS = 5.0
-MAX_WAITING = 512  # requests waiting for a worker slot, beyond which 503 at once
-SIGNED, OTHER = 0, 1
+MAX_WAITING = 512  # requests waiting for a worker slot (per line), beyond which 503 at once
+# Token replay (docs/operations.md, "Junk floods"): a token is *fresh* for
+# FRESH_SECONDS after its page was made and for its first REPLAY_LIMIT posts. Fresh
+# posts go first; the rest (replays, pages left open for hours) go after everything
+# else, but still go: a real person is never refused for it. Uses are counted per
+# token in a table of at most MAX_TRACKED entries (about 250 bytes each).
+FRESH_SECONDS = 2 * 3600
+REPLAY_LIMIT = 4
+MAX_TRACKED = 32_768
+CLOCK_SKEW = 60
+SIGNED, OTHER, STALE = 0, 1, 2  # worker-slot lines, served in this order
 
 _HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-connection", b"te", b"upgrade", b"trailer"}
 
@@ -86,25 +97,71 @@ def _status(code: int, reason: str) -> bytes:
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
 
 
-# --- the intake form token, checked without Django ----------------------------------------
-def token_signed(value: bytes, keys: list[bytes]) -> bool:
-    """True if `value` is a token signed by `django.core.signing.dumps` under one of
-    `keys`, each the derived HMAC key sha256(salt + "signer" + secret) that Django's
-    `salted_hmac` uses (corridor/intake/front.py makes them). The age is not checked:
-    Django does that and keeps the person's text when the page was merely old."""
+# --- the public form tokens, checked without Django -----------------------------------------
+_B62 = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")}
+
+
+def token_time(value: bytes, keys: list[bytes]) -> int | None:
+    """When the page was made, if `value` is a token signed by `django.core.signing.dumps`
+    under one of `keys` (each the derived HMAC key sha256(salt + "signer" + secret) that
+    Django's `salted_hmac` uses; corridor/intake/front.py makes them); None if it is not.
+    The age is not judged here: Django does that, and keeps the person's text when the
+    page was merely old."""
     try:
         text = value.decode("ascii")
     except UnicodeDecodeError:
-        return False
+        return None
     head, sep, signature = text.rpartition(":")
     if not sep or ":" not in head or len(text) > 1024:
-        return False
+        return None
     given = signature.encode()
     ok = False
     for key in keys:
         mac = base64.urlsafe_b64encode(hmac.new(key, head.encode(), hashlib.sha256).digest()).rstrip(b"=")
         ok |= hmac.compare_digest(mac, given)
-    return ok
+    if not ok:
+        return None
+    stamp = head.rpartition(":")[2]
+    if not stamp or len(stamp) > 12 or any(c not in _B62 for c in stamp):
+        return 0  # signed by us, but no timestamp we can read: never fresh
+    when = 0
+    for c in stamp:
+        when = when * 62 + _B62[c]
+    return when
+
+
+def token_signed(value: bytes, keys: list[bytes]) -> bool:
+    return token_time(value, keys) is not None
+
+
+class Replays:
+    """How often each recent token was posted, in bounded memory.
+
+    Keyed by the token's signature (it names no one: a token is a random nonce and a
+    time). Entries leave once their token is no longer fresh anyway, or, when the table
+    is full, oldest first; a token pushed out early may earn its REPLAY_LIMIT fresh
+    posts once more, so one page load is worth at most 2 x REPLAY_LIMIT of them."""
+
+    def __init__(self, limit: int = REPLAY_LIMIT, window: float = FRESH_SECONDS, size: int = MAX_TRACKED) -> None:
+        self.limit, self.window, self.size = limit, window, size
+        self.seen: collections.OrderedDict[bytes, list] = collections.OrderedDict()
+
+    def fresh(self, token: bytes, made: int, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        if not (now - self.window < made <= now + CLOCK_SKEW):
+            return False
+        while self.seen:
+            first = next(iter(self.seen.values()))
+            if first[0] > now - self.window and len(self.seen) < self.size:
+                break
+            self.seen.popitem(last=False)
+        key = token.rpartition(b":")[2]
+        entry = self.seen.get(key)
+        if entry is None:
+            self.seen[key] = [made, 1]
+            return True
+        entry[1] += 1
+        return entry[1] <= self.limit
 
 
 _BOUNDARY = re.compile(rb'boundary=(?:"([^"]{1,70})"|([^\s;,"]{1,70}))', re.I)
@@ -153,15 +210,16 @@ def _query_lang(target: bytes, languages: frozenset) -> str:
 
 
 class Gate:
-    """Bounded worker slots; waiting requests with a signed token go first."""
+    """Bounded worker slots; waiting requests with a fresh signed token go first, then
+    everything else, then posts whose token is stale or replayed."""
 
     def __init__(self, slots: int, max_waiting: int = MAX_WAITING) -> None:
         self.free = slots
         self.max_waiting = max_waiting
-        self.waiting = (collections.deque(), collections.deque())
+        self.waiting = (collections.deque(), collections.deque(), collections.deque())
 
     async def acquire(self, cls: int) -> bool:
-        if self.free > 0 and not self.waiting[SIGNED] and not self.waiting[OTHER]:
+        if self.free > 0 and not any(self.waiting):
             self.free -= 1
             return True
         line = self.waiting[cls]
@@ -200,8 +258,9 @@ class Front:
         self.languages = frozenset(config.get("languages", []))
         self.host = config.get("host", "localhost").encode()
         self.gate = Gate(int(config.get("backend_slots", 16)))
-        self.pages: dict[tuple[str, str], tuple[float, bytes]] = {}
-        self.fetching: dict[tuple[str, str], asyncio.Future] = {}
+        self.pages: dict[tuple[str, str, str], tuple[float, bytes]] = {}
+        self.fetching: dict[tuple[str, str, str], asyncio.Future] = {}
+        self.replays = Replays()
         self.refused = 0  # counted, never logged with anything about the client
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -259,9 +318,11 @@ class Front:
             writer.write(_status(405, "Method Not Allowed"))
             return
         cls, body = OTHER, b""
-        if method == b"POST" and target.partition(b"?")[0] == INTAKE_PATH and self.token_keys:
+        path = target.partition(b"?")[0]
+        if method == b"POST" and path in TOKEN_PATHS and self.token_keys:
             lang = _query_lang(target, self.languages)
-            if length > self.drain_bytes:
+            page = path.decode()
+            if path == INTAKE_PATH and length > self.drain_bytes:
                 await self._refuse(reader, writer, "too_large", lang, length)
                 return
             ctype = next((v for n, v in headers if n.lower() == b"content-type"), b"")
@@ -269,10 +330,11 @@ class Front:
             if body is None:
                 return  # too slow or gone
             token = first_field_token(body, ctype, complete=len(body) == length)
-            if token is BAD or token is NEED or not token_signed(token, self.token_keys):
-                await self._refuse(reader, writer, "foreign", lang, length - len(body))
+            made = None if token is BAD or token is NEED else token_time(token, self.token_keys)
+            if made is None:
+                await self._refuse(reader, writer, "foreign", lang, length - len(body), page)
                 return
-            cls = SIGNED
+            cls = SIGNED if self.replays.fresh(token, made) else STALE
         first = min(length, BUFFER_BYTES)
         try:
             if first > len(body):
@@ -306,12 +368,12 @@ class Front:
             buf += chunk
         return buf
 
-    async def _refuse(self, reader, writer, reason: str, lang: str, unread: int) -> None:
+    async def _refuse(self, reader, writer, reason: str, lang: str, unread: int, path: str = "/") -> None:
         """Answer with Django's own refusal page, then close without keeping the line
         open: a short linger reads what is already in flight, so the client gets the
         page rather than a reset."""
         self.refused += 1
-        writer.write(await self._page(reason, lang))
+        writer.write(await self._page(reason, lang, path))
         with contextlib.suppress(Exception):
             writer.write_eof()
             await asyncio.wait_for(writer.drain(), 1.0)
@@ -323,11 +385,11 @@ class Front:
                         break
                     unread -= len(chunk)
 
-    async def _page(self, reason: str, lang: str) -> bytes:
+    async def _page(self, reason: str, lang: str, path: str = "/") -> bytes:
         """The cached refusal page. A stale one is still served while a fresh copy is
         fetched in the background, so junk never waits on a busy worker; only the very
         first of its kind waits (2 s at most, then a plain answer)."""
-        key = (reason, lang)
+        key = (path, reason, lang)
         hit = self.pages.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
@@ -345,7 +407,7 @@ class Front:
             return hit[1]
         return _status(413, "Content Too Large") if reason == "too_large" else _status(400, "Bad Request")
 
-    async def _refresh(self, key: tuple[str, str]) -> None:
+    async def _refresh(self, key: tuple[str, str, str]) -> None:
         try:
             page = await asyncio.wait_for(self._fetch_page(*key), 30)
         except Exception:  # noqa: BLE001 - any failure: try again a little later
@@ -358,17 +420,18 @@ class Front:
     def prefetch(self) -> None:
         """Fetch every refusal page once the workers are up (serve starts them first)."""
         if self.token_keys:
-            for reason in ("foreign", "too_large"):
+            kinds = [("/", "foreign"), ("/", "too_large")] + [(p.decode(), "foreign") for p in RECEIPT_PATHS]
+            for path, reason in kinds:
                 for lang in ("", *sorted(self.languages)):
-                    key = (reason, lang)
+                    key = (path, reason, lang)
                     task = asyncio.ensure_future(self._refresh(key))
                     self.fetching[key] = task
                     task.add_done_callback(lambda _f, key=key: self.fetching.pop(key, None))
 
-    async def _fetch_page(self, reason: str, lang: str) -> bytes | None:
+    async def _fetch_page(self, path: str, reason: str, lang: str) -> bytes | None:
         """Ask the workers for the page they give this kind of junk: the same request,
         stripped of anything the client sent. Django marks it `Corridor-Refusal`."""
-        target = b"/" + (b"?lang=" + lang.encode() if lang else b"")
+        target = path.encode() + (b"?lang=" + lang.encode() if lang else b"")
         if reason == "too_large":
             head = b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % (self.drain_bytes + 1)
             body = b""
