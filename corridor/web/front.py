@@ -211,16 +211,28 @@ def _query_lang(target: bytes, languages: frozenset) -> str:
 
 class Gate:
     """Bounded worker slots; waiting requests with a fresh signed token go first, then
-    everything else, then posts whose token is stale or replayed."""
+    everything else, then posts whose token is stale or replayed. Those last may hold
+    at most `stale_slots` slots at once (a quarter by default): the workers share their
+    processor among the requests they hold, so a replay flood given every slot would
+    slow the real requests beside it even if they were let in first."""
 
-    def __init__(self, slots: int, max_waiting: int = MAX_WAITING) -> None:
+    def __init__(self, slots: int, max_waiting: int = MAX_WAITING, stale_slots: int | None = None) -> None:
         self.free = slots
         self.max_waiting = max_waiting
+        self.stale_slots = max(1, slots // 4) if stale_slots is None else stale_slots
+        self.stale_active = 0
         self.waiting = (collections.deque(), collections.deque(), collections.deque())
 
+    def _may(self, cls: int) -> bool:
+        return cls != STALE or self.stale_active < self.stale_slots
+
+    def _take(self, cls: int) -> None:
+        self.free -= 1
+        self.stale_active += cls == STALE
+
     async def acquire(self, cls: int) -> bool:
-        if self.free > 0 and not any(self.waiting):
-            self.free -= 1
+        if self.free > 0 and not any(self.waiting[c] for c in range(cls + 1)) and self._may(cls):
+            self._take(cls)
             return True
         line = self.waiting[cls]
         if len(line) >= self.max_waiting:
@@ -231,21 +243,26 @@ class Gate:
             await future
         except BaseException:
             if future.done() and not future.cancelled():
-                self.release()  # the slot was handed over just as this waiter left
+                self.release(cls)  # the slot was handed over just as this waiter left
             else:
                 with contextlib.suppress(ValueError):
                     line.remove(future)
             raise
         return True
 
-    def release(self) -> None:
-        for line in self.waiting:
-            while line:
-                future = line.popleft()
-                if not future.done():
-                    future.set_result(None)
-                    return
+    def release(self, cls: int = OTHER) -> None:
         self.free += 1
+        self.stale_active -= cls == STALE
+        while self.free > 0:
+            for c, line in enumerate(self.waiting):
+                while line and line[0].done():
+                    line.popleft()
+                if line and self._may(c):
+                    self._take(c)
+                    line.popleft().set_result(None)
+                    break
+            else:
+                return
 
 
 class Front:
@@ -347,7 +364,7 @@ class Front:
         try:
             await self._forward(reader, writer, lines[0], headers, body, length, len(body))
         finally:
-            self.gate.release()
+            self.gate.release(cls)
 
     async def _peek_token(self, reader: asyncio.StreamReader, ctype: bytes, length: int) -> bytes | None:
         """Read just enough of an intake post to see its first field (the token)."""

@@ -83,7 +83,7 @@ def test_fresh_posts_get_a_worker_first_then_others_then_replays():
         async def want(name: str, cls: int) -> None:
             await gate.acquire(cls)
             order.append(name)
-            gate.release()
+            gate.release(cls)
 
         tasks = [asyncio.ensure_future(want(n, c)) for n, c in
                  (("replay-1", front.STALE), ("page", front.OTHER), ("replay-2", front.STALE),
@@ -112,3 +112,24 @@ def test_the_stale_line_is_bounded_and_answers_at_once_when_full():
         return [refused, fresh.result()]
 
     assert asyncio.run(scenario()) == [False, True]
+
+
+def test_replays_hold_at_most_a_quarter_of_the_slots_and_others_pass_them():
+    async def scenario() -> tuple:
+        gate = front.Gate(8)
+        assert gate.stale_slots == 2
+        held = [await gate.acquire(front.STALE) for _ in range(2)]
+        third = asyncio.ensure_future(gate.acquire(front.STALE))
+        await asyncio.sleep(0)
+        waiting = not third.done()
+        # Slots are free, and a page load or a fresh post takes one at once.
+        page = await asyncio.wait_for(gate.acquire(front.OTHER), 1)
+        fresh = await asyncio.wait_for(gate.acquire(front.SIGNED), 1)
+        gate.release(front.OTHER)
+        await asyncio.sleep(0)
+        still = not third.done()
+        gate.release(front.STALE)  # a replay slot frees: the waiting replay gets it
+        await asyncio.wait_for(third, 1)
+        return held, waiting, page, fresh, still, gate.stale_active, gate.free
+
+    assert asyncio.run(scenario()) == ([True, True], True, True, True, True, 2, 5)
