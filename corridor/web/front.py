@@ -47,6 +47,7 @@ import collections
 import contextlib
 import hashlib
 import hmac
+import html
 import json
 import logging
 import os
@@ -55,7 +56,10 @@ import signal
 import socket
 import sys
 import time
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote_plus, unquote_to_bytes
+
+from corridor.intake.receipt_format import parse as receipt_parse
+from corridor.intake.receipt_format import plausible as receipt_plausible
 
 log = logging.getLogger("corridor.front")
 
@@ -87,6 +91,8 @@ REPLAY_LIMIT = 4
 MAX_TRACKED = 32_768
 CLOCK_SKEW = 60
 SIGNED, OTHER, STALE = 0, 1, 2  # worker-slot lines, served in this order
+FORMAT_SLOT = "corridor-front-slot"  # a receipt that cannot be one, for fetching the page
+RECEIPT_MAX_CHARS = 200  # ReceiptForm's max_length
 
 _HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-connection", b"te", b"upgrade", b"trailer"}
 
@@ -132,6 +138,47 @@ def token_time(value: bytes, keys: list[bytes]) -> int | None:
 
 def token_signed(value: bytes, keys: list[bytes]) -> bool:
     return token_time(value, keys) is not None
+
+
+def mint_token(key: bytes, now: float | None = None) -> str:
+    """A receipt-page token as Django makes it (`signing.dumps({"r": 1, "n": ...})`),
+    used only by the front's own requests for the pages it serves."""
+    payload = base64.urlsafe_b64encode(json.dumps({"r": 1, "n": os.urandom(8).hex()},
+                                                  separators=(",", ":")).encode()).rstrip(b"=").decode()
+    when, stamp = int(time.time() if now is None else now), ""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    while True:
+        when, digit = divmod(when, 62)
+        stamp = alphabet[digit] + stamp
+        if not when:
+            break
+    head = f"{payload}:{stamp}"
+    mac = base64.urlsafe_b64encode(hmac.new(key, head.encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
+    return f"{head}:{mac}"
+
+
+def malformed_receipt(body: bytes) -> str | None:
+    """The typed receipt if this post (`token=...&receipt=...`, from our page) can only
+    get Django's "this does not look like a receipt" answer; None when Django must
+    judge it (a well-formed receipt, an empty or over-long field, anything unusual)."""
+    fields = []
+    for pair in body.split(b"&"):
+        name, sep, value = pair.partition(b"=")
+        if not sep:
+            return None
+        fields.append((name, unquote_to_bytes(value.replace(b"+", b" "))))
+    if [name for name, _ in fields] != [b"token", b"receipt"]:
+        return None
+    try:
+        text = fields[1][1].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    cleaned = text.strip()
+    if not cleaned or len(cleaned) > RECEIPT_MAX_CHARS or "\x00" in text:
+        return None  # the form's own errors: Django's to give
+    if receipt_plausible(cleaned) and receipt_parse(cleaned) is not None:
+        return None
+    return text
 
 
 class Replays:
@@ -358,6 +405,14 @@ class Front:
                 body += await asyncio.wait_for(reader.readexactly(first - len(body)), BODY_SECONDS)
         except (TimeoutError, asyncio.IncompleteReadError):
             return
+        if cls != OTHER and path == RECEIPT_PATHS[0] and len(body) == length:
+            answer = self._format_refusal(headers, body, lang, token)
+            if answer is not None:
+                self.refused += 1
+                writer.write(answer)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(writer.drain(), IDLE_SECONDS)
+                return
         if not await self.gate.acquire(cls):
             writer.write(_status(503, "Service Unavailable"))
             return
@@ -402,6 +457,50 @@ class Front:
                         break
                     unread -= len(chunk)
 
+    def _format_refusal(self, headers, body: bytes, lang: str, token: bytes) -> bytes | None:
+        """Django's page for a malformed receipt, with the person's text and their own
+        token put back where Django would put its own (the token stays theirs: it was
+        counted for this post, and a fresh one from the front would hand a flood free
+        tokens). None (so Django answers) unless the page is at hand and the post is
+        a plain same-site form post whose receipt cannot be one."""
+        named = {n.lower(): v for n, v in headers}
+        if not named.get(b"content-type", b"").lower().startswith(b"application/x-www-form-urlencoded"):
+            return None
+        if named.get(b"sec-fetch-site") == b"cross-site" or named.get(b"origin", b"null") != b"null":
+            return None  # Django judges cross-site posts first (403)
+        text = malformed_receipt(body)
+        if text is None:
+            return None
+        page = self._cached_page(("/receipt/", "format", lang))
+        if page is None:
+            return None
+        head, _, html_page = page.partition(b"\r\n\r\n")
+        slot = f'value="{FORMAT_SLOT}"'.encode()
+        token_at = html_page.find(b'name="token" value="')
+        if html_page.count(slot) != 1 or token_at < 0:
+            return None
+        start = token_at + len(b'name="token" value="')
+        end = html_page.index(b'"', start)
+        html_page = html_page[:start] + html.escape(token.decode("ascii")).encode() + html_page[end:]
+        html_page = html_page.replace(slot, b'value="' + html.escape(text).encode("utf-8") + b'"')
+        lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"content-length:")]
+        return b"\r\n".join([*lines, b"Content-Length: %d" % len(html_page)]) + b"\r\n\r\n" + html_page
+
+    def _cached_page(self, key: tuple[str, str, str]) -> bytes | None:
+        """A cached page without waiting: refreshed in the background when stale."""
+        hit = self.pages.get(key)
+        if hit is None or hit[0] <= time.monotonic():
+            self._start_refresh(key)
+        return hit[1] if hit is not None else None
+
+    def _start_refresh(self, key: tuple[str, str, str]) -> asyncio.Future:
+        pending = self.fetching.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._refresh(key))
+            self.fetching[key] = pending
+            pending.add_done_callback(lambda _f: self.fetching.pop(key, None))
+        return pending
+
     async def _page(self, reason: str, lang: str, path: str = "/") -> bytes:
         """The cached refusal page. A stale one is still served while a fresh copy is
         fetched in the background, so junk never waits on a busy worker; only the very
@@ -410,11 +509,7 @@ class Front:
         hit = self.pages.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        pending = self.fetching.get(key)
-        if pending is None:
-            pending = asyncio.ensure_future(self._refresh(key))
-            self.fetching[key] = pending
-            pending.add_done_callback(lambda _f: self.fetching.pop(key, None))
+        pending = self._start_refresh(key)
         if hit is not None:
             return hit[1]
         with contextlib.suppress(Exception):
@@ -437,13 +532,11 @@ class Front:
     def prefetch(self) -> None:
         """Fetch every refusal page once the workers are up (serve starts them first)."""
         if self.token_keys:
-            kinds = [("/", "foreign"), ("/", "too_large")] + [(p.decode(), "foreign") for p in RECEIPT_PATHS]
+            kinds = [("/", "foreign"), ("/", "too_large"), ("/receipt/", "format")]
+            kinds += [(p.decode(), "foreign") for p in RECEIPT_PATHS]
             for path, reason in kinds:
                 for lang in ("", *sorted(self.languages)):
-                    key = (path, reason, lang)
-                    task = asyncio.ensure_future(self._refresh(key))
-                    self.fetching[key] = task
-                    task.add_done_callback(lambda _f, key=key: self.fetching.pop(key, None))
+                    self._start_refresh((path, reason, lang))
 
     async def _fetch_page(self, path: str, reason: str, lang: str) -> bytes | None:
         """Ask the workers for the page they give this kind of junk: the same request,
@@ -452,6 +545,9 @@ class Front:
         if reason == "too_large":
             head = b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % (self.drain_bytes + 1)
             body = b""
+        elif reason == "format":
+            body = f"token={quote_plus(mint_token(self.token_keys[0]))}&receipt={FORMAT_SLOT}".encode()
+            head = b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n" % len(body)
         else:
             body = b"token="
             head = b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 6\r\n"

@@ -321,7 +321,12 @@ def receipt_view(request: HttpRequest) -> HttpResponse:
         opened = receipt_verify(text=form.cleaned_data["receipt"])
     except ReceiptRefused as exc:
         form.add_error("receipt", str(RECEIPT_PROBLEMS[exc.code]) % _limits())
-        return _receipt_page(request, form, status=429 if exc.code == "locked" else 400)
+        response = _receipt_page(request, form, status=429 if exc.code == "locked" else 400)
+        if exc.code == "format":
+            # The front gives this page itself to malformed receipts (corridor/web/front.py),
+            # with the person's own text and token put back in; it strips the header.
+            response["Corridor-Refusal"] = "format"
+        return response
     return _thread(request, opened, FollowUpForm(), receipt=form.cleaned_data["receipt"])
 
 

@@ -122,7 +122,7 @@ def stack(tmp_path_factory, keyd_agent):
                              stdout=logs["front"], stderr=subprocess.STDOUT)
     front.stdin.write((config + "\n").encode())
     front.stdin.close()
-    stack = {"var": var, "port": port, "relay": relay, "web": web, "front": front}
+    stack = {"var": var, "port": port, "relay": relay, "web": web, "front": front, "web_sock": web_sock}
     while time.monotonic() < deadline:
         try:
             if _raw(stack, b"GET /staff/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 200"):
@@ -386,7 +386,7 @@ def test_a_replayed_token_waits_behind_real_holders_and_is_never_locked_out(stac
     threads = []
     try:
         for i in range(n_junk):
-            junk = f"+7 9{i:02d} 345-67-89, +7 987 654-32-10 {MARK.decode()}"
+            junk = f"+7 9{i:02d} 345-67-89, +7 987 654-32-10 доб. 123"  # well-formed: Django's to look up
             threads.append(threading.Thread(target=send, args=(f"junk{i}", lookup(replayed, junk))))
             threads[-1].start()
         deadline = time.monotonic() + 20
@@ -408,10 +408,54 @@ def test_a_replayed_token_waits_behind_real_holders_and_is_never_locked_out(stac
     order = [bytes(seen) for seen in relay.seen[before:]]
     real_at = next(i for i, seen in enumerate(order) if quote_plus(fresh).encode() in seen)
     page_at = next(i for i, seen in enumerate(order) if seen.startswith(b"GET /receipt/"))
-    later_junk = sum(1 for seen in order[page_at:] if MARK in seen)
+    later_junk = sum(1 for seen in order[page_at:] if quote_plus(replayed).encode() in seen)
     assert real_at <= held + 1 and real_at < page_at <= held + 3, (real_at, page_at)
     assert later_junk >= 30, later_junk
     assert answers["real"].startswith(b"HTTP/1.1 200"), answers["real"][:200]
     assert answers["page"].startswith(b"HTTP/1.1 200")
     statuses = {answers[f"junk{i}"][:12] for i in range(n_junk)}
     assert statuses == {b"HTTP/1.1 400"}, statuses  # "unknown receipt", answered; never 429 or 503
+
+
+def _direct(stack, payload: bytes) -> bytes:
+    """The same request straight to gunicorn, past the front: what Django answers."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(15)
+        s.connect(stack["web_sock"])
+        s.sendall(payload)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data
+
+
+def test_a_malformed_receipt_gets_djangos_own_page_from_the_front(stack):
+    relay = stack["relay"]
+    token_re = re.compile(rb'name="token" value="[^"]*"')
+    before = len(relay.seen)
+    for lang, typed in (("en", "+7 912 345-67-89 " + MARK.decode()), ("ru", '<script>"x"</script> ' + MARK.decode()),
+                        ("en", "  my receipt is lost " + MARK.decode())):
+        token = _token(stack, lang, "/receipt/")
+        raw = _post(f"/receipt/?lang={lang}", _form([("token", token), ("receipt", typed)]),
+                    "application/x-www-form-urlencoded")
+        answer = _raw(stack, raw)
+        head, _, page = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400"), head[:100]
+        assert b"corridor-refusal" not in head.lower() and b"no-store" in head
+        text = page.decode()
+        assert _text(lang, "This does not look like a receipt. A receipt is two phone numbers and a three-digit "
+                           "extension; please check the digits.") in text
+        assert f'value="{html.escape(typed)}"' in text and "<script>" not in text
+        assert f'name="token" value="{token}"' in text  # their own token, still fresh for a retry
+        # Exactly Django's page (apart from the token Django would have made anew).
+        django_head, _, django_page = _direct(stack, raw).partition(b"\r\n\r\n")
+        assert django_head.startswith(b"HTTP/1.1 400")
+        assert token_re.sub(b"T", page) == token_re.sub(b"T", django_page)
+    assert not [seen for seen in relay.seen[before:] if MARK in seen]
+    # Well-formed (but wrong) receipts, empty ones and over-long ones are Django's to judge.
+    for typed in ("+7 912 345-67-89, +7 987 654-32-10 доб. 12" + "3", " ", "9" * 201):
+        token = _token(stack, "en", "/receipt/")
+        answer = _raw(stack, _post("/receipt/?lang=en", _form([("token", token), ("receipt", typed)]),
+                                   "application/x-www-form-urlencoded"))
+        assert answer.startswith(b"HTTP/1.1 400")
+        assert any(quote_plus(token).encode() in seen for seen in relay.seen[before:]), typed
