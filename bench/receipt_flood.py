@@ -58,20 +58,21 @@ def _random_receipt(rng: random.Random) -> str:
     return f"+7 9{d[0:2]} {d[2:5]}-{d[5:7]}-{d[7:9]}, +7 9{d[9:11]} {d[11:14]}-{d[14:16]}-{d[16:18]} доб. {d[18:]}"
 
 
-def look_up(port: int, receipt: str) -> tuple[bool, float]:
-    """One real holder: load the receipt page, post the receipt; True if their thread came back."""
+def look_up(port: int, receipt: str) -> tuple[str, float]:
+    """One real holder: load the receipt page, post the receipt; "ok" if their thread
+    came back, else what went wrong ("page 503", "post 0", "error")."""
     start = time.perf_counter()
     try:
-        _, page = _request(port, _get(port, "/receipt/?lang=ru"))
+        status, page = _request(port, _get(port, "/receipt/?lang=ru"))
         token = _token_of(page)
         if token is None:
-            return False, time.perf_counter() - start
+            return f"page {status}", time.perf_counter() - start
         body = f"token={quote_plus(token)}&receipt={quote_plus(receipt)}".encode()
         status, answer = _request(port, _post(port, "/receipt/?lang=ru", body, FORM))
-        ok = status == 200 and b'action="/receipt/write/' in answer
-    except OSError:
-        ok = False
-    return ok, time.perf_counter() - start
+        outcome = "ok" if status == 200 and b'action="/receipt/write/' in answer else f"post {status}"
+    except OSError as exc:
+        outcome = type(exc).__name__
+    return outcome, time.perf_counter() - start
 
 
 def flood(port: int, rate: int, seconds: float, kind: str, replay_limit: int, result, core: int | None) -> None:
@@ -140,7 +141,7 @@ def flood(port: int, rate: int, seconds: float, kind: str, replay_limit: int, re
 
 
 def real_holders(port: int, receipts: list[str], rate: float, seconds: float) -> tuple[int, int, list[float]]:
-    results: list[tuple[bool, float]] = []
+    results: list[tuple[str, float]] = []
     lock = threading.Lock()
 
     def one(k: int) -> None:
@@ -159,7 +160,13 @@ def real_holders(port: int, receipts: list[str], rate: float, seconds: float) ->
         threads.append(t)
     for t in threads:
         t.join()
-    good = sum(1 for ok, _ in results if ok)
+    good = sum(1 for outcome, _ in results if outcome == "ok")
+    failures: dict[str, int] = {}
+    for outcome, _ in results:
+        if outcome != "ok":
+            failures[outcome] = failures.get(outcome, 0) + 1
+    if failures:
+        print(f"  real lookups that failed: {failures}")
     return good, len(results) - good, [took for _, took in results]
 
 

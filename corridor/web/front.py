@@ -31,12 +31,18 @@ is refused here:
   real post carries it in its first few hundred bytes; the front checks its HMAC
   with the derived key `serve` hands it on stdin (it never holds SECRET_KEY itself,
   and needs no database). Expired tokens pass on, so Django keeps the person's text.
+- receipt lookups and follow-ups (`POST /receipt/`, `/receipt/write/`) likewise need
+  a well-signed token first; a lookup whose receipt cannot be one (the view's own
+  format check, corridor/intake/receipt_format.py) gets Django's page for it here,
+  with the person's text and token put back.
 - refusals are the very page Django gives for the same request (fetched once from
   the workers, cached briefly), in the language of `?lang=`, so a person is never
   left with a bare error; refused connections close at once.
-- worker slots are bounded (`backend_slots`), and requests with a signed token go
-  ahead of everything else waiting for one; the waiting line is bounded too (503
-  beyond it), so real submissions are not stuck behind a flood.
+- worker slots are bounded (`backend_slots`) and handed out in three lines: posts
+  with a fresh token (under FRESH_SECONDS old and among its first REPLAY_LIMIT
+  posts), then everything else, then posts whose token is stale or replayed, which
+  may hold only a quarter of the slots. Each line is bounded (503 beyond it), so real
+  people are not stuck behind a flood, and a replayed token buys nothing but a wait.
 """
 
 from __future__ import annotations
