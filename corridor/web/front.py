@@ -87,6 +87,7 @@ TOKEN_PEEK = 8 * 1024  # the token field must be complete within the first 8 KiB
 PAGE_SECONDS = 60.0  # a fetched refusal page is reused this long
 FALLBACK_SECONDS = 5.0
 MAX_WAITING = 512  # requests waiting for a worker slot (per line), beyond which 503 at once
+STALE_WAITING = 128  # the line of stale or replayed posts is shorter: a flood in it holds few connections
 # Token replay (docs/operations.md, "Junk floods"): a token is *fresh* for
 # FRESH_SECONDS after its page was made and for its first REPLAY_LIMIT posts. Fresh
 # posts go first; the rest (replays, pages left open for hours) go after everything
@@ -269,9 +270,10 @@ class Gate:
     processor among the requests they hold, so a replay flood given every slot would
     slow the real requests beside it even if they were let in first."""
 
-    def __init__(self, slots: int, max_waiting: int = MAX_WAITING, stale_slots: int | None = None) -> None:
+    def __init__(self, slots: int, max_waiting: int = MAX_WAITING, stale_slots: int | None = None,
+                 stale_waiting: int = STALE_WAITING) -> None:
         self.free = slots
-        self.max_waiting = max_waiting
+        self.max_waiting = (max_waiting, max_waiting, stale_waiting)
         self.stale_slots = max(1, slots // 4) if stale_slots is None else stale_slots
         self.stale_active = 0
         self.waiting = (collections.deque(), collections.deque(), collections.deque())
@@ -288,7 +290,7 @@ class Gate:
             self._take(cls)
             return True
         line = self.waiting[cls]
-        if len(line) >= self.max_waiting:
+        if len(line) >= self.max_waiting[cls]:
             return False
         future = asyncio.get_running_loop().create_future()
         line.append(future)

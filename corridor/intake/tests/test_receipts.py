@@ -253,6 +253,7 @@ def test_a_lookup_not_from_our_page_is_refused_before_any_lookup(public, org, mo
         page = public.post("/receipt/?lang=en", data)
         assert page.status_code == 400 and "did not come from our own page" in page.content.decode()
         assert page["Corridor-Refusal"] == "foreign"
+        assert 'href="/receipt/?lang=en">Open the receipt page again' in page.content.decode()
         page = public.post("/receipt/write/?lang=en", {**data, "text": "again"})
         assert page.status_code == 400 and "did not come from our own page" in page.content.decode()
     assert looked == []

@@ -164,7 +164,10 @@ def _cached(request, key: tuple, render_page) -> str:
 
 
 def _refused(request, status: int, reason: str = "foreign") -> HttpResponse:
-    html = _cached(request, ("refused", reason), lambda: _page(request, "intake/refused.html", {"reason": reason}))
+    # _cached keys on the path too: the receipt pages send the person back to theirs.
+    receipt_page = request.path.startswith("/receipt/")
+    html = _cached(request, ("refused", reason), lambda: _page(request, "intake/refused.html", {
+        "reason": reason, "receipt_page": receipt_page}))
     response = HttpResponse(html, status=status)
     # The buffering front serves this same page itself to junk it refuses early, and
     # takes only pages marked so (corridor/web/front.py); it strips the header.

@@ -98,7 +98,7 @@ def test_fresh_posts_get_a_worker_first_then_others_then_replays():
 
 def test_the_stale_line_is_bounded_and_answers_at_once_when_full():
     async def scenario() -> list[bool]:
-        gate = front.Gate(1, max_waiting=2)
+        gate = front.Gate(1, max_waiting=10, stale_waiting=2)
         await gate.acquire(front.OTHER)
         waiting = [asyncio.ensure_future(gate.acquire(front.STALE)) for _ in range(2)]
         await asyncio.sleep(0)
