@@ -92,13 +92,33 @@ def flood(port: int, rate: int, seconds: float, kind: str, replay_limit: int, re
             writer.close()
 
     async def main() -> tuple:
-        sent = errors = page_loads = 0
+        sent = errors = page_loads = short = 0
         statuses: dict[int, int] = {}
         done_at: list[float] = []
         rng = random.Random(11)
-        token = await fetch_token() if kind == "replay" else None
+        token = await fetch_token() if kind in ("replay", "fresh") else None
         start = time.monotonic()
         tasks: set = set()
+        spare: list[str] = []
+        stop = asyncio.Event()
+
+        async def loader() -> None:
+            """Page loads in the background, a few at a time, so the posts stay paced."""
+            nonlocal page_loads, errors
+            while not stop.is_set():
+                if len(spare) >= 8:
+                    await asyncio.sleep(0.01)
+                    continue
+                try:
+                    fresh = await fetch_token()
+                except (OSError, TimeoutError):
+                    errors += 1
+                    continue
+                if fresh:
+                    page_loads += 1
+                    spare.append(fresh)
+
+        loaders = [asyncio.create_task(loader()) for _ in range(8)] if kind == "fresh" else []
 
         async def one(i: int, token: str | None) -> None:
             nonlocal errors
@@ -122,20 +142,22 @@ def flood(port: int, rate: int, seconds: float, kind: str, replay_limit: int, re
             if delay > 0:
                 await asyncio.sleep(delay)
             if kind == "fresh" and i % replay_limit == 0:
-                try:
-                    token = await fetch_token()
-                    page_loads += 1
-                except (OSError, TimeoutError):
-                    errors += 1
+                if spare:
+                    token = spare.pop()
+                else:
+                    short += 1  # no fresh page yet: this token is used beyond its limit
             task = asyncio.create_task(one(i, token))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             sent += 1
         issued = time.monotonic() - start
+        stop.set()
         if tasks:
             await asyncio.wait(tasks, timeout=15)
+        for task in loaders:
+            task.cancel()
         in_window = sum(1 for t in done_at if t <= issued)
-        return sent, errors, issued, in_window, statuses, page_loads
+        return sent, errors, issued, in_window, statuses, (page_loads, short)
 
     result.put(asyncio.run(main()))
 
@@ -215,7 +237,8 @@ def main() -> None:
             flooder.join()
             sent, errors, issued, in_window, statuses, loads = queue.get()
             share = good / max(good + bad, 1) * 100
-            extra = f", {loads} page loads for fresh tokens" if kind == "fresh" else ""
+            extra = (f", {loads[0]} page loads for fresh tokens ({loads[1]} times none was ready and a token "
+                     f"was used beyond {REPLAY_LIMIT} posts)" if kind == "fresh" else "")
             print(f"flood '{kind}': {sent} junk lookups in {issued:.1f} s = {sent / issued:.0f}/s issued, "
                   f"{in_window / issued:.0f}/s answered within the window, {errors} errors/timeouts{extra}; "
                   f"statuses {dict(sorted(statuses.items()))}")
