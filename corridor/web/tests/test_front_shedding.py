@@ -459,3 +459,29 @@ def test_a_malformed_receipt_gets_djangos_own_page_from_the_front(stack):
                                    "application/x-www-form-urlencoded"))
         assert answer.startswith(b"HTTP/1.1 400")
         assert any(quote_plus(token).encode() in seen for seen in relay.seen[before:]), typed
+
+
+@pytest.mark.browser
+def test_a_holder_without_javascript_looks_up_through_the_front(stack, chromium):
+    """Chromium, JavaScript off, through the front: a typo gets the front's copy of
+    Django's page with the text kept; the corrected receipt opens the conversation."""
+    receipt = _receipt_of(stack, "ru")
+    relay = stack["relay"]
+    ctx = chromium.new_context(java_script_enabled=False, base_url=f"http://127.0.0.1:{stack['port']}")
+    try:
+        page = ctx.new_page()
+        page.goto("/receipt/?lang=ru")
+        typo = receipt[:-5]  # the extension cut short: cannot be a receipt
+        page.fill("#id_receipt", typo)
+        before = len(relay.seen)
+        page.click("button[type=submit]")
+        assert page.input_value("#id_receipt") == typo
+        assert _text("ru", "This does not look like a receipt. A receipt is two phone numbers and a three-digit "
+                           "extension; please check the digits.") in page.inner_text("body")
+        assert not [seen for seen in relay.seen[before:] if quote_plus(typo).encode() in seen]  # the front's answer
+        page.fill("#id_receipt", receipt)
+        page.click("button[type=submit]")
+        assert page.locator("form[action^='/receipt/write/']").count() == 1
+        assert ctx.cookies() == []
+    finally:
+        ctx.close()
