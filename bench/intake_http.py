@@ -369,7 +369,11 @@ def main() -> None:
         from urllib.parse import quote_plus
         while time.monotonic() < deadline and real:
             t0 = time.perf_counter()
-            status, _ = _request(port, _post(port, "/receipt/?lang=ru", ("receipt=" + quote_plus(real[ok_r % len(real)])).encode(),
+            _, form = _request(port, _get(port, "/receipt/?lang=ru"))  # the page's token, as a browser
+            form_token = TOKEN_RE.search(form).group(1).decode()
+            status, _ = _request(port, _post(port, "/receipt/?lang=ru",
+                                             (f"token={quote_plus(form_token)}&receipt="
+                                              + quote_plus(real[ok_r % len(real)])).encode(),
                                              "application/x-www-form-urlencoded"))
             lat_r.append(time.perf_counter() - t0)
             ok_r += status == 200

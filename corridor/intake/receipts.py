@@ -24,9 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 
 from argon2.low_level import Type, hash_secret_raw
@@ -34,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+
+from corridor.intake.receipt_format import parse, plausible  # noqa: F401 - the format lives there
 
 DIGITS = 21
 ENTROPY_BITS = 69  # floor(21 * log2(10))
@@ -68,28 +68,6 @@ def display(digits: str, extension_label: str = "доб.") -> str:
             f"+7 9{d[9:11]} {d[11:14]}-{d[14:16]}-{d[16:18]} {extension_label} {d[18:21]}")
 
 
-def parse(text: str) -> str | None:
-    """The canonical digits of a typed receipt, or None if it cannot be one.
-
-    Accepts the numbers written with 8 or 7 or +7 or without a country code, with
-    any spaces, brackets, dashes, commas and words in between."""
-    text = unicodedata.normalize("NFKC", text or "")[:200]
-    ds = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
-    out: list[str] = []
-    i = 0
-    for _ in range(2):
-        if ds[i:i + 1] in ("7", "8") and ds[i + 1:i + 2] == "9":
-            i += 1
-        if ds[i:i + 1] != "9" or len(ds) < i + 10:
-            return None
-        out.append(ds[i + 1:i + 10])
-        i += 10
-    rest = ds[i:]
-    if len(rest) != 3:
-        return None
-    return "".join(out) + rest
-
-
 def _lookup_key() -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=None, info=b"corridor/intake/receipt-lookup/v1").derive(
         settings.SECRET_KEY.encode("utf-8"))
@@ -116,11 +94,3 @@ def derive(digits: str, salt: bytes, *, time_cost: int = TIME_COST, memory_cost:
 
 def matches(derived: Derived, verifier: bytes) -> bool:
     return hmac.compare_digest(derived.verifier, bytes(verifier))
-
-
-_SHAPE = re.compile(r"^[\d\s()+\-.,:;/a-zA-Zа-яА-ЯёЁ]*$")
-
-
-def plausible(text: str) -> bool:
-    """Cheap pre-check before any database or Argon2 work."""
-    return bool(text) and len(text) <= 200 and bool(_SHAPE.match(text))

@@ -31,31 +31,58 @@ is refused here:
   real post carries it in its first few hundred bytes; the front checks its HMAC
   with the derived key `serve` hands it on stdin (it never holds SECRET_KEY itself,
   and needs no database). Expired tokens pass on, so Django keeps the person's text.
+- receipt lookups and follow-ups (`POST /receipt/`, `/receipt/write/`) likewise need
+  a well-signed token first; a lookup whose receipt cannot be one (the view's own
+  format check, corridor/intake/receipt_format.py) gets Django's page for it here,
+  with the person's text and token put back.
 - refusals are the very page Django gives for the same request (fetched once from
   the workers, cached briefly), in the language of `?lang=`, so a person is never
   left with a bare error; refused connections close at once.
-- worker slots are bounded (`backend_slots`), and requests with a signed token go
-  ahead of everything else waiting for one; the waiting line is bounded too (503
-  beyond it), so real submissions are not stuck behind a flood.
+- worker slots are bounded (`backend_slots`) and handed out in three lines
+  (corridor/web/shedding.py, with the token checks and the replay table): posts
+  with a fresh token (under FRESH_SECONDS old and among its first REPLAY_LIMIT
+  posts), then everything else, then posts whose token is stale or replayed, which
+  may hold only a quarter of the slots. Each line is bounded (503 beyond it), so real
+  people are not stuck behind a flood, and a replayed token buys nothing but a wait.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import collections
 import contextlib
-import hashlib
-import hmac
+import html
 import json
 import logging
 import os
-import re
 import signal
 import socket
 import sys
 import time
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote_plus
+
+from corridor.web.shedding import (  # noqa: F401 - part of the front's interface
+    BAD,
+    CLOCK_SKEW,
+    FRESH_SECONDS,
+    MAX_TRACKED,
+    MAX_WAITING,
+    NEED,
+    OTHER,
+    RECEIPT_MAX_CHARS,
+    REPLAY_LIMIT,
+    SIGNED,
+    STALE,
+    STALE_WAITING,
+    TOKEN_PEEK,
+    Gate,
+    Replays,
+    _query_lang,
+    first_field_token,
+    malformed_receipt,
+    mint_token,
+    token_signed,
+    token_time,
+)
 
 log = logging.getLogger("corridor.front")
 
@@ -71,11 +98,11 @@ MAX_BODY_BYTES = 5 * 1024**3
 
 METHODS = {b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"}
 INTAKE_PATH = b"/"
-TOKEN_PEEK = 8 * 1024  # the token field must be complete within the first 8 KiB
+RECEIPT_PATHS = (b"/receipt/", b"/receipt/write/")
+TOKEN_PATHS = (INTAKE_PATH, *RECEIPT_PATHS)
 PAGE_SECONDS = 60.0  # a fetched refusal page is reused this long
 FALLBACK_SECONDS = 5.0
-MAX_WAITING = 512  # requests waiting for a worker slot, beyond which 503 at once
-SIGNED, OTHER = 0, 1
+FORMAT_SLOT = "corridor-front-slot"  # a receipt that cannot be one, for fetching the page
 
 _HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-connection", b"te", b"upgrade", b"trailer"}
 
@@ -84,110 +111,6 @@ def _status(code: int, reason: str) -> bytes:
     body = f"{code} {reason}\n".encode()
     return (f"HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
-
-
-# --- the intake form token, checked without Django ----------------------------------------
-def token_signed(value: bytes, keys: list[bytes]) -> bool:
-    """True if `value` is a token signed by `django.core.signing.dumps` under one of
-    `keys`, each the derived HMAC key sha256(salt + "signer" + secret) that Django's
-    `salted_hmac` uses (corridor/intake/front.py makes them). The age is not checked:
-    Django does that and keeps the person's text when the page was merely old."""
-    try:
-        text = value.decode("ascii")
-    except UnicodeDecodeError:
-        return False
-    head, sep, signature = text.rpartition(":")
-    if not sep or ":" not in head or len(text) > 1024:
-        return False
-    given = signature.encode()
-    ok = False
-    for key in keys:
-        mac = base64.urlsafe_b64encode(hmac.new(key, head.encode(), hashlib.sha256).digest()).rstrip(b"=")
-        ok |= hmac.compare_digest(mac, given)
-    return ok
-
-
-_BOUNDARY = re.compile(rb'boundary=(?:"([^"]{1,70})"|([^\s;,"]{1,70}))', re.I)
-NEED, BAD = object(), object()
-
-
-def first_field_token(buf: bytes, content_type: bytes, complete: bool):
-    """The value of the body's first form field if that field is `token`; NEED if
-    more bytes are needed to tell, BAD if the body cannot be a post from our form."""
-    ctype = content_type.lower()
-    more = NEED if not complete and len(buf) < TOKEN_PEEK else BAD
-    if ctype.startswith(b"multipart/form-data"):
-        m = _BOUNDARY.search(content_type)
-        if not m:
-            return BAD
-        delimiter = b"--" + (m.group(1) or m.group(2))
-        start = delimiter + b"\r\n"
-        if not buf.startswith(start):
-            return more if start.startswith(buf) else BAD
-        head_end = buf.find(b"\r\n\r\n", len(start))
-        if head_end < 0:
-            return more
-        part_headers = buf[len(start):head_end].lower()
-        if b'; name="token"' not in part_headers or b"filename" in part_headers:
-            return BAD
-        end = buf.find(b"\r\n" + delimiter, head_end + 4)
-        return more if end < 0 else buf[head_end + 4:end]
-    if ctype.startswith(b"application/x-www-form-urlencoded"):
-        if not buf.startswith(b"token="):
-            return more if b"token=".startswith(buf) else BAD
-        amp = buf.find(b"&")
-        if amp < 0:
-            return buf[6:] if complete else more
-        return unquote_to_bytes(buf[6:amp].replace(b"+", b" "))
-    return BAD
-
-
-def _query_lang(target: bytes, languages: frozenset) -> str:
-    _, _, query = target.partition(b"?")
-    for pair in query.split(b"&"):
-        name, _, value = pair.partition(b"=")
-        if name == b"lang":
-            lang = value.decode("latin-1")
-            return lang if lang in languages else ""
-    return ""
-
-
-class Gate:
-    """Bounded worker slots; waiting requests with a signed token go first."""
-
-    def __init__(self, slots: int, max_waiting: int = MAX_WAITING) -> None:
-        self.free = slots
-        self.max_waiting = max_waiting
-        self.waiting = (collections.deque(), collections.deque())
-
-    async def acquire(self, cls: int) -> bool:
-        if self.free > 0 and not self.waiting[SIGNED] and not self.waiting[OTHER]:
-            self.free -= 1
-            return True
-        line = self.waiting[cls]
-        if len(line) >= self.max_waiting:
-            return False
-        future = asyncio.get_running_loop().create_future()
-        line.append(future)
-        try:
-            await future
-        except BaseException:
-            if future.done() and not future.cancelled():
-                self.release()  # the slot was handed over just as this waiter left
-            else:
-                with contextlib.suppress(ValueError):
-                    line.remove(future)
-            raise
-        return True
-
-    def release(self) -> None:
-        for line in self.waiting:
-            while line:
-                future = line.popleft()
-                if not future.done():
-                    future.set_result(None)
-                    return
-        self.free += 1
 
 
 class Front:
@@ -200,8 +123,9 @@ class Front:
         self.languages = frozenset(config.get("languages", []))
         self.host = config.get("host", "localhost").encode()
         self.gate = Gate(int(config.get("backend_slots", 16)))
-        self.pages: dict[tuple[str, str], tuple[float, bytes]] = {}
-        self.fetching: dict[tuple[str, str], asyncio.Future] = {}
+        self.pages: dict[tuple[str, str, str], tuple[float, bytes]] = {}
+        self.fetching: dict[tuple[str, str, str], asyncio.Future] = {}
+        self.replays = Replays()
         self.refused = 0  # counted, never logged with anything about the client
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -259,9 +183,11 @@ class Front:
             writer.write(_status(405, "Method Not Allowed"))
             return
         cls, body = OTHER, b""
-        if method == b"POST" and target.partition(b"?")[0] == INTAKE_PATH and self.token_keys:
+        path = target.partition(b"?")[0]
+        if method == b"POST" and path in TOKEN_PATHS and self.token_keys:
             lang = _query_lang(target, self.languages)
-            if length > self.drain_bytes:
+            page = path.decode()
+            if path == INTAKE_PATH and length > self.drain_bytes:
                 await self._refuse(reader, writer, "too_large", lang, length)
                 return
             ctype = next((v for n, v in headers if n.lower() == b"content-type"), b"")
@@ -269,23 +195,32 @@ class Front:
             if body is None:
                 return  # too slow or gone
             token = first_field_token(body, ctype, complete=len(body) == length)
-            if token is BAD or token is NEED or not token_signed(token, self.token_keys):
-                await self._refuse(reader, writer, "foreign", lang, length - len(body))
+            made = None if token is BAD or token is NEED else token_time(token, self.token_keys)
+            if made is None:
+                await self._refuse(reader, writer, "foreign", lang, length - len(body), page)
                 return
-            cls = SIGNED
+            cls = SIGNED if self.replays.fresh(token, made) else STALE
         first = min(length, BUFFER_BYTES)
         try:
             if first > len(body):
                 body += await asyncio.wait_for(reader.readexactly(first - len(body)), BODY_SECONDS)
         except (TimeoutError, asyncio.IncompleteReadError):
             return
+        if cls != OTHER and path == RECEIPT_PATHS[0] and len(body) == length:
+            answer = self._format_refusal(headers, body, lang, token)
+            if answer is not None:
+                self.refused += 1
+                writer.write(answer)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(writer.drain(), IDLE_SECONDS)
+                return
         if not await self.gate.acquire(cls):
             writer.write(_status(503, "Service Unavailable"))
             return
         try:
             await self._forward(reader, writer, lines[0], headers, body, length, len(body))
         finally:
-            self.gate.release()
+            self.gate.release(cls)
 
     async def _peek_token(self, reader: asyncio.StreamReader, ctype: bytes, length: int) -> bytes | None:
         """Read just enough of an intake post to see its first field (the token)."""
@@ -306,12 +241,12 @@ class Front:
             buf += chunk
         return buf
 
-    async def _refuse(self, reader, writer, reason: str, lang: str, unread: int) -> None:
+    async def _refuse(self, reader, writer, reason: str, lang: str, unread: int, path: str = "/") -> None:
         """Answer with Django's own refusal page, then close without keeping the line
         open: a short linger reads what is already in flight, so the client gets the
         page rather than a reset."""
         self.refused += 1
-        writer.write(await self._page(reason, lang))
+        writer.write(await self._page(reason, lang, path))
         with contextlib.suppress(Exception):
             writer.write_eof()
             await asyncio.wait_for(writer.drain(), 1.0)
@@ -323,19 +258,59 @@ class Front:
                         break
                     unread -= len(chunk)
 
-    async def _page(self, reason: str, lang: str) -> bytes:
-        """The cached refusal page. A stale one is still served while a fresh copy is
-        fetched in the background, so junk never waits on a busy worker; only the very
-        first of its kind waits (2 s at most, then a plain answer)."""
-        key = (reason, lang)
+    def _format_refusal(self, headers, body: bytes, lang: str, token: bytes) -> bytes | None:
+        """Django's page for a malformed receipt, with the person's text and their own
+        token put back where Django would put its own (the token stays theirs: it was
+        counted for this post, and a fresh one from the front would hand a flood free
+        tokens). None (so Django answers) unless the page is at hand and the post is
+        a plain same-site form post whose receipt cannot be one."""
+        named = {n.lower(): v for n, v in headers}
+        if not named.get(b"content-type", b"").lower().startswith(b"application/x-www-form-urlencoded"):
+            return None
+        if named.get(b"sec-fetch-site") == b"cross-site" or named.get(b"origin", b"null") != b"null":
+            return None  # Django judges cross-site posts first (403)
+        text = malformed_receipt(body)
+        if text is None:
+            return None
+        page = self._cached_page(("/receipt/", "format", lang))
+        if page is None:
+            return None
+        head, _, html_page = page.partition(b"\r\n\r\n")
+        slot = f'value="{FORMAT_SLOT}"'.encode()
+        token_at = html_page.find(b'name="token" value="')
+        if html_page.count(slot) != 1 or token_at < 0:
+            return None
+        start = token_at + len(b'name="token" value="')
+        end = html_page.index(b'"', start)
+        html_page = html_page[:start] + html.escape(token.decode("ascii")).encode() + html_page[end:]
+        html_page = html_page.replace(slot, b'value="' + html.escape(text).encode("utf-8") + b'"')
+        lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"content-length:")]
+        return b"\r\n".join([*lines, b"Content-Length: %d" % len(html_page)]) + b"\r\n\r\n" + html_page
+
+    def _cached_page(self, key: tuple[str, str, str]) -> bytes | None:
+        """A cached page without waiting: refreshed in the background when stale."""
         hit = self.pages.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is None or hit[0] <= time.monotonic():
+            self._start_refresh(key)
+        return hit[1] if hit is not None else None
+
+    def _start_refresh(self, key: tuple[str, str, str]) -> asyncio.Future:
         pending = self.fetching.get(key)
         if pending is None:
             pending = asyncio.ensure_future(self._refresh(key))
             self.fetching[key] = pending
             pending.add_done_callback(lambda _f: self.fetching.pop(key, None))
+        return pending
+
+    async def _page(self, reason: str, lang: str, path: str = "/") -> bytes:
+        """The cached refusal page. A stale one is still served while a fresh copy is
+        fetched in the background, so junk never waits on a busy worker; only the very
+        first of its kind waits (2 s at most, then a plain answer)."""
+        key = (path, reason, lang)
+        hit = self.pages.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        pending = self._start_refresh(key)
         if hit is not None:
             return hit[1]
         with contextlib.suppress(Exception):
@@ -345,7 +320,7 @@ class Front:
             return hit[1]
         return _status(413, "Content Too Large") if reason == "too_large" else _status(400, "Bad Request")
 
-    async def _refresh(self, key: tuple[str, str]) -> None:
+    async def _refresh(self, key: tuple[str, str, str]) -> None:
         try:
             page = await asyncio.wait_for(self._fetch_page(*key), 30)
         except Exception:  # noqa: BLE001 - any failure: try again a little later
@@ -358,20 +333,22 @@ class Front:
     def prefetch(self) -> None:
         """Fetch every refusal page once the workers are up (serve starts them first)."""
         if self.token_keys:
-            for reason in ("foreign", "too_large"):
+            kinds = [("/", "foreign"), ("/", "too_large"), ("/receipt/", "format")]
+            kinds += [(p.decode(), "foreign") for p in RECEIPT_PATHS]
+            for path, reason in kinds:
                 for lang in ("", *sorted(self.languages)):
-                    key = (reason, lang)
-                    task = asyncio.ensure_future(self._refresh(key))
-                    self.fetching[key] = task
-                    task.add_done_callback(lambda _f, key=key: self.fetching.pop(key, None))
+                    self._start_refresh((path, reason, lang))
 
-    async def _fetch_page(self, reason: str, lang: str) -> bytes | None:
+    async def _fetch_page(self, path: str, reason: str, lang: str) -> bytes | None:
         """Ask the workers for the page they give this kind of junk: the same request,
         stripped of anything the client sent. Django marks it `Corridor-Refusal`."""
-        target = b"/" + (b"?lang=" + lang.encode() if lang else b"")
+        target = path.encode() + (b"?lang=" + lang.encode() if lang else b"")
         if reason == "too_large":
             head = b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % (self.drain_bytes + 1)
             body = b""
+        elif reason == "format":
+            body = f"token={quote_plus(mint_token(self.token_keys[0]))}&receipt={FORMAT_SLOT}".encode()
+            head = b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n" % len(body)
         else:
             body = b"token="
             head = b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 6\r\n"

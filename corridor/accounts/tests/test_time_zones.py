@@ -149,14 +149,14 @@ def public_thread(zones):
 
     from corridor.intake.models import Contact, Message
     from corridor.intake.services import messages_open, reply_send
-    from corridor.intake.tests.conftest import receipt_from, submit
+    from corridor.intake.tests.conftest import look_up, receipt_from, submit
 
     public = Client()
     receipt = receipt_from(submit(public, what="Ищут после задержания друга", where="Грозный"))
     messages_open(actor=zones.operator, organisation=zones.org)
     reply_send(actor=zones.operator, contact=Contact.objects.get(), text="Мы получили ваше сообщение.")
     sent_at = Message.objects.get(direction="out").created
-    return public.post("/receipt/?lang=ru", {"receipt": receipt}).content.decode(), sent_at
+    return look_up(public, receipt).content.decode(), sent_at
 
 
 def test_an_administrator_sets_the_organisations_zone_on_the_record(cast, staff_client):

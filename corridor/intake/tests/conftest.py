@@ -57,8 +57,14 @@ def submit(client, *, what="Меня задержали, нужна помощь
     return client.post(f"/?lang={lang}", data)
 
 
+def look_up(client, receipt: str, *, lang: str | None = "ru"):
+    """Look a receipt up as a person does: load the page (for its token), then post."""
+    target = f"/receipt/?lang={lang}" if lang else "/receipt/"
+    return client.post(target, {"token": token_from(client.get(target)), "receipt": receipt})
+
+
 def write_again(client, receipt: str, text: str, *, lang="ru", files=()):
-    page = client.post(f"/receipt/?lang={lang}", {"receipt": receipt})
+    page = look_up(client, receipt, lang=lang)
     data = {"receipt": receipt, "text": text, "token": token_from(page)}
     if files:
         data["files"] = list(files)

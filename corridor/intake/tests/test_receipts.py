@@ -11,7 +11,7 @@ from corridor.intake.models import Contact, Message, Receipt, ReceiptThrottle
 from corridor.intake.services import messages_open, reply_send
 from corridor.intake.services.housekeeping import receipts_expire
 from corridor.intake.services.public import ReceiptRefused, receipt_verify
-from corridor.intake.tests.conftest import receipt_from, submit, write_again
+from corridor.intake.tests.conftest import look_up, receipt_from, submit, token_from, write_again
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_the_person_reads_a_staff_reply_and_writes_again(public, cast, org):
     messages_open(actor=cast.operator, organisation=org)
     contact = Contact.objects.get()
     reply_send(actor=cast.operator, contact=contact, text="Мы получили. Напишите, где вы.")
-    page = public.post("/receipt/?lang=ru", {"receipt": receipt})
+    page = look_up(public, receipt)
     assert page.status_code == 200
     assert "Мы получили. Напишите, где вы." in page.content.decode()
     assert "первое сообщение" not in page.content.decode()  # their own words are not shown back
@@ -99,7 +99,7 @@ def test_a_moved_reply_does_not_open(public, cast, org):
     first, second = Contact.objects.order_by("received")
     reply = reply_send(actor=cast.operator, contact=second, text="для второго")
     Message.objects.filter(pk=reply.pk).update(contact=first)
-    page = public.post("/receipt/", {"receipt": r1})
+    page = look_up(public, r1, lang=None)
     assert "для второго" not in page.content.decode()
 
 
@@ -125,7 +125,7 @@ def test_wrong_receipts_are_throttled_per_lookup_tag(public, org, settings):
     assert exc.value.code == "locked"
     # The right receipt is still fine (another tag), and the page explains the lock.
     assert receipt_verify(text=receipt).receipt.contact_id
-    page = public.post("/receipt/", {"receipt": receipts.display(wrong)})
+    page = look_up(public, receipts.display(wrong), lang=None)
     assert page.status_code == 429 and "подождите" in page.content.decode()
     assert not ReceiptThrottle.objects.filter(key__contains="203.0.113").exists()
 
@@ -154,10 +154,11 @@ def test_a_flood_of_wrong_receipts_does_not_stop_real_ones(public, org, monkeypa
     assert len(runs) <= 100 + 2  # Argon2 only for the real ones (and a 3-in-16M chance per guess)
     assert ReceiptThrottle.objects.count() == 0
     # Over HTTP as well: real holders get their page, junk gets 400, nothing 429.
-    statuses = [public.post("/receipt/", {"receipt": receipts.display(receipts.generate())}).status_code
+    token = token_from(public.get("/receipt/"))  # Django does not count uses: the front does
+    statuses = [public.post("/receipt/", {"token": token, "receipt": receipts.display(receipts.generate())}).status_code
                 for _ in range(300)]
     assert set(statuses) == {400}
-    assert public.post("/receipt/", {"receipt": real[0]}).status_code == 200
+    assert look_up(public, real[0], lang=None).status_code == 200
 
 
 def test_argon2_runs_one_at_a_time_per_process(public, org, monkeypatch):
@@ -238,3 +239,40 @@ def test_each_visit_extends_the_receipt(public, org, settings):
     receipt_verify(text=receipt)
     assert Receipt.objects.get().last_used > timezone.now() - timedelta(minutes=1)
     assert receipts_expire() == 0
+
+
+def test_a_lookup_not_from_our_page_is_refused_before_any_lookup(public, org, monkeypatch):
+    """The receipt page carries a signed token first; a post without one (or with a
+    forged one) never reaches the receipt table, and says so in the person's language."""
+    receipt = receipt_from(submit(public))
+    looked = []
+    monkeypatch.setattr(receipts, "lookup_tag", lambda digits: looked.append(digits) or b"\0\0\0")
+    token = token_from(public.get("/receipt/?lang=en"))
+    for data in ({"receipt": receipt}, {"token": token[:-3] + "AAA", "receipt": receipt},
+                 {"token": "", "receipt": receipt}):
+        page = public.post("/receipt/?lang=en", data)
+        assert page.status_code == 400 and "did not come from our own page" in page.content.decode()
+        assert page["Corridor-Refusal"] == "foreign"
+        assert 'href="/receipt/?lang=en">Open the receipt page again' in page.content.decode()
+        page = public.post("/receipt/write/?lang=en", {**data, "text": "again"})
+        assert page.status_code == 400 and "did not come from our own page" in page.content.decode()
+    assert looked == []
+
+
+def test_the_receipt_page_token_cannot_submit_the_intake_form(public, org):
+    token = token_from(public.get("/receipt/"))
+    assert token != token_from(public.get("/receipt/"))  # a fresh one on every load
+    page = submit(public, token=token)
+    assert page.status_code == 400 and Contact.objects.count() == 0
+
+
+def test_an_old_receipt_page_still_opens_the_receipt(public, org, monkeypatch):
+    """A page left open for days carries an old token: the lookup still answers."""
+    import time as _time
+
+    receipt = receipt_from(submit(public))
+    now = _time.time()
+    monkeypatch.setattr(_time, "time", lambda: now - 30 * 24 * 3600)
+    token = token_from(public.get("/receipt/?lang=ru"))
+    monkeypatch.setattr(_time, "time", lambda: now)
+    assert public.post("/receipt/?lang=ru", {"token": token, "receipt": receipt}).status_code == 200

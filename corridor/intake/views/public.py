@@ -95,6 +95,12 @@ def _new_token(org) -> str:
     return signing.dumps({"o": str(org.pk), "n": secrets.token_hex(16)}, salt=TOKEN_SALT)
 
 
+def _receipt_token() -> str:
+    """The receipt page's token: signed like the form's (so the front checks both with
+    one key) but naming no organisation, so it can never submit the intake form."""
+    return signing.dumps({"r": 1, "n": secrets.token_hex(8)}, salt=TOKEN_SALT)
+
+
 def _token_digest(token: str, org) -> str:
     try:
         data = signing.loads(token or "", salt=TOKEN_SALT, max_age=TOKEN_AGE)
@@ -105,6 +111,18 @@ def _token_digest(token: str, org) -> str:
     if not isinstance(data, dict) or data.get("o") != str(org.pk) or not isinstance(data.get("n"), str):
         return INVALID
     return hashlib.sha256(data["n"].encode()).hexdigest()
+
+
+def _token_signed(token: str) -> bool:
+    """Signed by us, whatever its age: a page of ours, perhaps an old one. The receipt
+    pages ask no more of their token (a person may keep the page open for days); the
+    buffering front checks the same and, beyond it, how fresh the token is and how
+    often it was used (corridor/web/front.py)."""
+    try:
+        signing.loads(token or "", salt=TOKEN_SALT, max_age=None)
+    except signing.BadSignature:
+        return False
+    return True
 
 
 def _cross_site(request: HttpRequest) -> bool:
@@ -146,7 +164,10 @@ def _cached(request, key: tuple, render_page) -> str:
 
 
 def _refused(request, status: int, reason: str = "foreign") -> HttpResponse:
-    html = _cached(request, ("refused", reason), lambda: _page(request, "intake/refused.html", {"reason": reason}))
+    # _cached keys on the path too: the receipt pages send the person back to theirs.
+    receipt_page = request.path.startswith("/receipt/")
+    html = _cached(request, ("refused", reason), lambda: _page(request, "intake/refused.html", {
+        "reason": reason, "receipt_page": receipt_page}))
     response = HttpResponse(html, status=status)
     # The buffering front serves this same page itself to junk it refuses early, and
     # takes only pages marked so (corridor/web/front.py); it strips the header.
@@ -288,18 +309,34 @@ def intake_form(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def receipt_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return _page(request, "intake/receipt_enter.html", {"form": ReceiptForm()})
+        html = _cached(request, ("receipt",), lambda: _receipt_page(request, ReceiptForm(), token=_TOKEN_SLOT))
+        return HttpResponse(html.replace(_TOKEN_SLOT, _receipt_token()))
     if _too_big(request) or _cross_site(request):
         return _refused(request, 403)
+    if not _token_signed(request.POST.get("token", "")):
+        # Not from our page (which always carries the signed token first): refused
+        # before any lookup, as the front refuses it without a worker.
+        return _refused(request, 400)
     form = ReceiptForm(request.POST)
     if not form.is_valid():
-        return _page(request, "intake/receipt_enter.html", {"form": form}, status=400)
+        return _receipt_page(request, form, status=400)
     try:
         opened = receipt_verify(text=form.cleaned_data["receipt"])
     except ReceiptRefused as exc:
         form.add_error("receipt", str(RECEIPT_PROBLEMS[exc.code]) % _limits())
-        return _page(request, "intake/receipt_enter.html", {"form": form}, status=429 if exc.code == "locked" else 400)
+        response = _receipt_page(request, form, status=429 if exc.code == "locked" else 400)
+        if exc.code == "format":
+            # The front gives this page itself to malformed receipts (corridor/web/front.py),
+            # with the person's own text and token put back in; it strips the header.
+            response["Corridor-Refusal"] = "format"
+        return response
     return _thread(request, opened, FollowUpForm(), receipt=form.cleaned_data["receipt"])
+
+
+def _receipt_page(request, form, *, status: int = 200, problem: str | None = None,
+                  token: str | None = None) -> HttpResponse:
+    return _page(request, "intake/receipt_enter.html", {
+        "form": form, "problem": problem, "token": token or _receipt_token()}, status=status)
 
 
 def _thread(request, opened, form, *, receipt: str, sent: bool = False, problem: str | None = None,
@@ -327,12 +364,14 @@ def follow_up(request: HttpRequest) -> HttpResponse:
         return _refused(request, 403)
     incoming = _receive(request)
     try:
+        if not _token_signed(request.POST.get("token", "")):
+            return _refused(request, 400, "broken" if incoming.problem == "broken" else "foreign")
         receipt = request.POST.get("receipt", "")
         try:
             opened = receipt_verify(text=receipt)
         except ReceiptRefused as exc:
-            return _page(request, "intake/receipt_enter.html", {
-                "form": ReceiptForm(), "problem": str(RECEIPT_PROBLEMS[exc.code]) % _limits()}, status=400)
+            return _receipt_page(request, ReceiptForm(), problem=str(RECEIPT_PROBLEMS[exc.code]) % _limits(),
+                                 status=400)
         form = FollowUpForm(request.POST)
         problem = _file_error(incoming)
         digest = _token_digest(request.POST.get("token", ""), opened.receipt.contact.organisation)

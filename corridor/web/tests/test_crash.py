@@ -5,6 +5,7 @@ an applicant opens. On SQLite, or on PostgreSQL when DATABASE_URL names one."""
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
@@ -88,5 +89,8 @@ def test_every_acknowledged_receipt_survives_kill_9(tmp_path):
 def _post_plain(reader: Browser, receipt: str) -> tuple[int, str]:
     import urllib.parse
 
-    status, body = reader.request("/receipt/?lang=ru", data=urllib.parse.urlencode({"receipt": receipt}).encode())
+    _, form = reader.get("/receipt/?lang=ru")
+    token = html.unescape(re.search(r'name="token" value="([^"]+)"', form).group(1))
+    status, body = reader.request("/receipt/?lang=ru",
+                                  data=urllib.parse.urlencode({"token": token, "receipt": receipt}).encode())
     return status, body.decode("utf-8", "replace")

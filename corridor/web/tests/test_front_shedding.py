@@ -8,6 +8,7 @@ These are tests of behaviour, not timing; the flood figures are in BENCHMARKS.md
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote_plus, urlencode
 
 import pytest
 from django.utils import translation
@@ -38,6 +40,9 @@ class Relay:
     def __init__(self, listen: str, backend: str) -> None:
         self.backend = backend
         self.seen: list[bytearray] = []
+        self.arrived = 0
+        self.open = threading.Event()  # cleared: requests are held here, as by busy workers
+        self.open.set()
         self.sock = socket.socket(socket.AF_UNIX)
         self.sock.bind(listen)
         self.sock.listen(64)
@@ -52,10 +57,12 @@ class Relay:
             threading.Thread(target=self._pipe, args=(client,), daemon=True).start()
 
     def _pipe(self, client: socket.socket) -> None:
+        self.arrived += 1
+        first = bytearray()
+        self.seen.append(first)  # in the order the front handed requests over
+        self.open.wait(60)
         upstream = socket.socket(socket.AF_UNIX)
         upstream.connect(self.backend)
-        first = bytearray()
-        self.seen.append(first)
 
         def back() -> None:
             try:
@@ -115,7 +122,7 @@ def stack(tmp_path_factory, keyd_agent):
                              stdout=logs["front"], stderr=subprocess.STDOUT)
     front.stdin.write((config + "\n").encode())
     front.stdin.close()
-    stack = {"var": var, "port": port, "relay": relay, "web": web, "front": front}
+    stack = {"var": var, "port": port, "relay": relay, "web": web, "front": front, "web_sock": web_sock}
     while time.monotonic() < deadline:
         try:
             if _raw(stack, b"GET /staff/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 200"):
@@ -178,9 +185,9 @@ def _multipart(fields: list[tuple[str, str]], files: list[tuple[str, bytes]] = (
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-def _token(stack, lang: str = "ru") -> str:
-    page = _raw(stack, f"GET /?lang={lang} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-    return re.search(rb'name="token" value="([^"]+)"', page).group(1).decode()
+def _token(stack, lang: str = "ru", path: str = "/") -> str:
+    page = _raw(stack, f"GET {path}?lang={lang} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    return html.unescape(re.search(rb'name="token" value="([^"]+)"', page).group(1).decode())
 
 
 def _text(lang: str, message: str) -> str:
@@ -282,3 +289,199 @@ def test_no_client_address_in_any_log_after_the_junk(stack):
         assert b"127.0.0.1" not in text, name
         assert b"ip=" not in text, name
 
+
+
+# --- receipt lookups ------------------------------------------------------------------------
+def _form(fields: list[tuple[str, str]]) -> bytes:
+    return urlencode(fields).encode()
+
+
+def _receipt_of(stack, lang: str = "en") -> str:
+    body, ctype = _multipart([("token", _token(stack, lang)), ("what", "They took my phone."), ("urgency", "2")])
+    answer = _raw(stack, _post(f"/?lang={lang}", body, ctype))
+    found = re.search(rb'id="receipt">(.*?)</p>', answer, re.S)
+    assert found, answer[:300]
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1).decode()))
+
+
+def test_junk_receipt_lookups_are_refused_by_the_front_without_reaching_django(stack):
+    relay = stack["relay"]
+    real = _token(stack, "en", "/receipt/")
+    forged = real[:-4] + ("AAAA" if not real.endswith("AAAA") else "BBBB")
+    junk = "+7 912 345-67-89, +7 987 654-32-10 " + MARK.decode()
+    write_body, write_type = _multipart([("receipt", junk), ("token", real), ("text", MARK.decode())])
+    cases = [
+        ("/receipt/", "no token", _form([("receipt", junk)]), "application/x-www-form-urlencoded"),
+        ("/receipt/", "forged token", _form([("token", forged), ("receipt", junk)]),
+         "application/x-www-form-urlencoded"),
+        ("/receipt/", "a real token, but not first", _form([("receipt", junk), ("token", real)]),
+         "application/x-www-form-urlencoded"),
+        ("/receipt/", "a token from another site's secret", _form([("token", "eyJyIjoxfQ:1xZaSU:" + "A" * 43),
+                                                                   ("receipt", junk)]),
+         "application/x-www-form-urlencoded"),
+        ("/receipt/write/", "no token first", write_body, write_type),
+        ("/receipt/write/", "forged token", _form([("token", forged), ("receipt", junk), ("text", "x")]),
+         "application/x-www-form-urlencoded"),
+    ]
+    before = len(relay.seen)
+    for lang in ("en", "ru"):
+        foreign = _text(lang, "The message did not come from our own page, or the page was too old. "
+                              "Nothing was saved.")
+        for path, name, body, ctype in cases:
+            answer = _raw(stack, _post(f"{path}?lang={lang}", body, ctype))
+            head, _, page = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 400"), (path, name, head[:80])
+            assert b"corridor-refusal" not in head.lower() and b"no-store" in head, name
+            assert foreign in page.decode(), (path, name, lang)
+    assert not [seen for seen in relay.seen if MARK in seen]
+    for seen in map(bytes, relay.seen[before:]):  # at most the refusal pages themselves
+        assert seen.startswith(b"POST /receipt/") and seen.endswith(b"\r\n\r\ntoken="), seen[:300]
+
+
+def test_a_real_holder_looks_up_and_writes_again_through_the_front(stack):
+    receipt = _receipt_of(stack, "en")
+    token = _token(stack, "en", "/receipt/")
+    answer = _raw(stack, _post("/receipt/?lang=en", _form([("token", token), ("receipt", receipt)]),
+                               "application/x-www-form-urlencoded"))
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+    assert b'action="/receipt/write/' in answer
+    write_token = html.unescape(re.search(rb'name="token" value="([^"]+)"', answer).group(1).decode())
+    body, ctype = _multipart([("token", write_token), ("receipt", receipt), ("text", "I am safe for now.")])
+    answer = _raw(stack, _post("/receipt/write/?lang=en", body, ctype))
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+    # A wrong receipt from our page reaches Django, which says it does not know it.
+    answer = _raw(stack, _post("/receipt/?lang=en", _form([("token", _token(stack, "en", "/receipt/")),
+                                                           ("receipt", "+7 900 000-00-00, +7 900 000-00-00 000")]),
+                               "application/x-www-form-urlencoded"))
+    assert answer.startswith(b"HTTP/1.1 400") and b"We could not find this receipt" in answer
+
+
+def test_a_replayed_token_waits_behind_real_holders_and_is_never_locked_out(stack):
+    """One page load, its token replayed by a flood, while the workers are stuck (the
+    relay holds every request): the replays take no more than their share of the worker
+    slots, so a real holder's fresh lookup and a page load go straight through, ahead
+    of the replays still waiting; those are answered afterwards, and no one gets 429."""
+    relay = stack["relay"]
+    receipt = _receipt_of(stack, "en")
+    replayed = _token(stack, "en", "/receipt/")
+    fresh = _token(stack, "en", "/receipt/")
+    from corridor.web.front import REPLAY_LIMIT
+
+    slots = 16  # front_config(2): 2 workers x 8 threads
+    # The token's first REPLAY_LIMIT posts are fresh; the replays after them may hold
+    # a quarter of the slots, and the rest wait in the front.
+    held = REPLAY_LIMIT + slots // 4
+    n_junk = slots + 40
+    answers: dict[str, bytes] = {}
+
+    def send(name: str, raw: bytes) -> None:
+        answers[name] = _raw(stack, raw)
+
+    def lookup(token: str, text: str) -> bytes:
+        return _post("/receipt/?lang=en", _form([("token", token), ("receipt", text)]),
+                     "application/x-www-form-urlencoded")
+
+    before, arrived = len(relay.seen), relay.arrived
+    relay.open.clear()
+    threads = []
+    try:
+        for i in range(n_junk):
+            junk = f"+7 9{i:02d} 345-67-89, +7 987 654-32-10 доб. 123"  # well-formed: Django's to look up
+            threads.append(threading.Thread(target=send, args=(f"junk{i}", lookup(replayed, junk))))
+            threads[-1].start()
+        deadline = time.monotonic() + 20
+        while relay.arrived - arrived < held and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # the rest are now waiting in the front
+        assert relay.arrived - arrived == held  # free slots are left for everyone else
+        for name, raw in (("real", lookup(fresh, receipt)),
+                          ("page", b"GET /receipt/?lang=en HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")):
+            threads.append(threading.Thread(target=send, args=(name, raw)))
+            threads[-1].start()
+            time.sleep(0.5)
+        # Both were handed over at once, while the replays still wait in the front.
+        assert relay.arrived - arrived == held + 2
+    finally:
+        relay.open.set()
+    for t in threads:
+        t.join(60)
+    order = [bytes(seen) for seen in relay.seen[before:]]
+    real_at = next(i for i, seen in enumerate(order) if quote_plus(fresh).encode() in seen)
+    page_at = next(i for i, seen in enumerate(order) if seen.startswith(b"GET /receipt/"))
+    later_junk = sum(1 for seen in order[page_at:] if quote_plus(replayed).encode() in seen)
+    assert real_at <= held + 1 and real_at < page_at <= held + 3, (real_at, page_at)
+    assert later_junk >= 30, later_junk
+    assert answers["real"].startswith(b"HTTP/1.1 200"), answers["real"][:200]
+    assert answers["page"].startswith(b"HTTP/1.1 200")
+    statuses = {answers[f"junk{i}"][:12] for i in range(n_junk)}
+    assert statuses == {b"HTTP/1.1 400"}, statuses  # "unknown receipt", answered; never 429 or 503
+
+
+def _direct(stack, payload: bytes) -> bytes:
+    """The same request straight to gunicorn, past the front: what Django answers."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(15)
+        s.connect(stack["web_sock"])
+        s.sendall(payload)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data
+
+
+def test_a_malformed_receipt_gets_djangos_own_page_from_the_front(stack):
+    relay = stack["relay"]
+    token_re = re.compile(rb'name="token" value="[^"]*"')
+    before = len(relay.seen)
+    for lang, typed in (("en", "+7 912 345-67-89 " + MARK.decode()), ("ru", '<script>"x"</script> ' + MARK.decode()),
+                        ("en", "  my receipt is lost " + MARK.decode())):
+        token = _token(stack, lang, "/receipt/")
+        raw = _post(f"/receipt/?lang={lang}", _form([("token", token), ("receipt", typed)]),
+                    "application/x-www-form-urlencoded")
+        answer = _raw(stack, raw)
+        head, _, page = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400"), head[:100]
+        assert b"corridor-refusal" not in head.lower() and b"no-store" in head
+        text = page.decode()
+        assert _text(lang, "This does not look like a receipt. A receipt is two phone numbers and a three-digit "
+                           "extension; please check the digits.") in text
+        assert f'value="{html.escape(typed)}"' in text and "<script>" not in text
+        assert f'name="token" value="{token}"' in text  # their own token, still fresh for a retry
+        # Exactly Django's page (apart from the token Django would have made anew).
+        django_head, _, django_page = _direct(stack, raw).partition(b"\r\n\r\n")
+        assert django_head.startswith(b"HTTP/1.1 400")
+        assert token_re.sub(b"T", page) == token_re.sub(b"T", django_page)
+    assert not [seen for seen in relay.seen[before:] if MARK in seen]
+    # Well-formed (but wrong) receipts, empty ones and over-long ones are Django's to judge.
+    for typed in ("+7 912 345-67-89, +7 987 654-32-10 доб. 12" + "3", " ", "9" * 201):
+        token = _token(stack, "en", "/receipt/")
+        answer = _raw(stack, _post("/receipt/?lang=en", _form([("token", token), ("receipt", typed)]),
+                                   "application/x-www-form-urlencoded"))
+        assert answer.startswith(b"HTTP/1.1 400")
+        assert any(quote_plus(token).encode() in seen for seen in relay.seen[before:]), typed
+
+
+@pytest.mark.browser
+def test_a_holder_without_javascript_looks_up_through_the_front(stack, chromium):
+    """Chromium, JavaScript off, through the front: a typo gets the front's copy of
+    Django's page with the text kept; the corrected receipt opens the conversation."""
+    receipt = _receipt_of(stack, "ru")
+    relay = stack["relay"]
+    ctx = chromium.new_context(java_script_enabled=False, base_url=f"http://127.0.0.1:{stack['port']}")
+    try:
+        page = ctx.new_page()
+        page.goto("/receipt/?lang=ru")
+        typo = receipt[:-5]  # the extension cut short: cannot be a receipt
+        page.fill("#id_receipt", typo)
+        before = len(relay.seen)
+        page.click("button[type=submit]")
+        assert page.input_value("#id_receipt") == typo
+        assert _text("ru", "This does not look like a receipt. A receipt is two phone numbers and a three-digit "
+                           "extension; please check the digits.") in page.inner_text("body")
+        assert not [seen for seen in relay.seen[before:] if quote_plus(typo).encode() in seen]  # the front's answer
+        page.fill("#id_receipt", receipt)
+        page.click("button[type=submit]")
+        assert page.locator("form[action^='/receipt/write/']").count() == 1
+        assert ctx.cookies() == []
+    finally:
+        ctx.close()
