@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "corridor.accounts.duress.SignInPaddingMiddleware",  # outermost: pads sign-in steps whole
     "corridor.web.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corridor.api.middleware.RefuseNulMiddleware",

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from corridor.accounts import services
+from corridor.accounts import duress, services
 from corridor.accounts import webauthn_ceremony as ceremony
 from corridor.accounts import webauthn_selectors as selectors
 from corridor.accounts import webauthn_services as keys
@@ -83,6 +83,7 @@ def key_step_after_both(request: HttpRequest, user, username: str) -> HttpRespon
 
 @login_not_required
 @require_POST
+@duress.padded  # a duress passphrase may be completed with a key: same padding as a code
 def sign_in_view(request: HttpRequest) -> HttpResponse:
     from corridor.accounts.views import BOTH_NEEDED, _complete_login, _pending_user
 

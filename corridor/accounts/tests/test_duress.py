@@ -226,3 +226,37 @@ def test_timing_over_fifty_tries_is_indistinguishable(alice_duress, cast, settin
     z = _mann_whitney_z(timings["normal"], timings["duress"])
     assert abs(z) < 3.29, (z, sorted(timings["normal"])[25], sorted(timings["duress"])[25])  # two-sided p > 0.001
     assert min(timings["normal"] + timings["duress"]) >= 0.4  # the floor bound both steps
+
+
+@pytest.mark.slow  # timing: run in the one-process pass
+def test_the_padding_covers_what_runs_after_the_view(alice_duress, cast, settings, monkeypatch):
+    """The session save (a decoy session's row is larger) and every other response
+    layer run inside the padded time: a slow save does not lengthen the step."""
+    from corridor.web import sessions
+
+    settings.CORRIDOR_SIGNIN_FLOOR_SECONDS = 0.6
+    real_save = sessions.SessionStore.save
+
+    def slow_save(self, *args, **kwargs):
+        time.sleep(0.25)
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(sessions.SessionStore, "save", slow_save)
+    c = Client()
+    started = time.perf_counter()
+    c.post(reverse("accounts:login"), {"username": "alice", "password": DURESS})
+    took = time.perf_counter() - started
+    # Padding inside the view only would give 0.6 + 0.25 = 0.85 s.
+    assert 0.6 <= took < 0.8, took
+
+
+def test_the_security_key_step_is_padded_too(alice_duress, cast, settings):
+    """A duress passphrase may be completed with a security key: that step is padded
+    like the code step, from the outermost layer."""
+    settings.CORRIDOR_SIGNIN_FLOOR_SECONDS = 0.3
+    c = Client()
+    c.post(reverse("accounts:login"), {"username": "alice", "password": DURESS})
+    started = time.perf_counter()
+    response = c.post(reverse("accounts:webauthn_sign_in"), {"credential": ""})
+    assert response.status_code == 302
+    assert time.perf_counter() - started >= 0.3
