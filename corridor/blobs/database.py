@@ -10,12 +10,21 @@ each chunk commits on its own (without waiting for the disk, see `_insert`), and
 the file stays invisible (`complete=false`)
 until `adopt()` flips it inside the transaction that writes the referring row;
 inside a transaction the chunks simply commit (or roll back) with everything else.
+
+A large file written outside a transaction on PostgreSQL sends its chunks from the
+third on through a second connection in a thread (`_SideSender`), in one transaction
+of its own: the server stores chunk n while this process hashes and encrypts chunk
+n + 1, so the two cores overlap instead of taking turns. A queue of two chunks keeps
+memory bounded; at most `SIDE_CONNECTIONS` such connections per process, beyond
+which files are written on the caller's connection as before.
 """
 
 from __future__ import annotations
 
 import io
+import queue
 import secrets
+import threading
 from datetime import timedelta
 
 from django.db import DatabaseError, connection, transaction
@@ -25,6 +34,9 @@ from corridor.blobs.models import StoredChunk, StoredFile
 from corridor.blobs.storage import AREAS
 
 CHUNK = 1 << 20
+SIDE_CONNECTIONS = 2
+SIDE_FROM_CHUNK = 2  # a file of one or two chunks never opens a connection
+_side_slots = threading.BoundedSemaphore(SIDE_CONNECTIONS)
 _FILES = StoredFile._meta.db_table
 _CHUNKS = StoredChunk._meta.db_table
 
@@ -44,6 +56,67 @@ def _bytes_param() -> str:
     return "%b" if connection.vendor == "postgresql" else "%s"
 
 
+class _SideSender:
+    """Inserts one file's chunks on its own connection, in one transaction committed
+    without waiting for the WAL flush. The caller's next synchronous commit (the
+    size update in `DatabaseWriter.commit`) comes later in the WAL, so once it is
+    flushed these chunks are durable too; a crash before it leaves a file nobody
+    refers to, which the sweep removes."""
+
+    def __init__(self, sql: str, file_pk: int) -> None:
+        import psycopg
+
+        params = {k: v for k, v in connection.get_connection_params().items()
+                  if k not in ("cursor_factory", "context", "prepare_threshold")}
+        self._conn = psycopg.connect(**params)
+        self._conn.execute("SET synchronous_commit TO OFF")
+        self._sql, self._pk = sql, file_pk
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="blob-chunks", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        stopped = False
+        try:
+            with self._conn.cursor() as cur:
+                while (item := self._queue.get()) is not None:
+                    cur.execute(self._sql, (self._pk, *item))
+            stopped = True
+            self._conn.commit()
+        except BaseException as exc:  # reported to the caller by send() or finish()
+            self.error = exc
+            while not stopped and self._queue.get() is not None:  # never leave the caller blocked
+                pass
+
+    def send(self, seq: int, data: bytes) -> None:
+        if self.error is not None:
+            raise DatabaseError("storing a chunk failed") from self.error
+        self._queue.put((seq, data))
+
+    def finish(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._close()
+        if self.error is not None:
+            raise DatabaseError("storing a chunk failed") from self.error
+
+    def cancel(self) -> None:
+        if self._thread.is_alive():
+            self.error = self.error or DatabaseError("cancelled")
+            self._queue.put(None)
+            self._thread.join()
+        try:
+            self._conn.rollback()
+        except Exception:  # noqa: BLE001, S110 - the connection is closed next either way
+            pass
+        self._close()
+
+    def _close(self) -> None:
+        self._conn.close()
+        _side_slots.release()
+
+
 class DatabaseWriter:
     def __init__(self, area: str) -> None:
         self.area = area
@@ -54,6 +127,8 @@ class DatabaseWriter:
         self._row = StoredFile.objects.create(area=area, name=self.name)
         self._sql = f"INSERT INTO {_CHUNKS} (file_id, seq, data) VALUES (%s, %s, {_bytes_param()})"  # noqa: S608 - table names from the models
         self._done = False
+        self._side: _SideSender | None = None
+        self._side_possible = connection.vendor == "postgresql" and not connection.in_atomic_block
 
     def write(self, data) -> int:
         n = len(data)
@@ -72,6 +147,18 @@ class DatabaseWriter:
         return n
 
     def _insert(self, chunk) -> None:
+        if self._side is None and self._side_possible and self._seq >= SIDE_FROM_CHUNK:
+            self._side_possible = False
+            if _side_slots.acquire(blocking=False):
+                try:
+                    self._side = _SideSender(self._sql, self._row.pk)
+                except BaseException:
+                    _side_slots.release()
+                    raise
+        if self._side is not None:
+            self._side.send(self._seq, bytes(chunk))  # the caller reuses its buffer
+            self._seq += 1
+            return
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # Each chunk commits without waiting for its WAL flush; `commit()` then ends
             # with an ordinary, synchronous commit, and since the WAL is flushed in order
@@ -100,11 +187,17 @@ class DatabaseWriter:
         if self._buf or self._seq == 0:
             self._insert(self._buf)
             self._buf = bytearray()
+        if self._side is not None:
+            side, self._side = self._side, None
+            side.finish()
         StoredFile.objects.filter(pk=self._row.pk).update(size=self.size)
         self._done = True
 
     def discard(self) -> None:
         self._buf = bytearray()
+        if self._side is not None:
+            side, self._side = self._side, None
+            side.cancel()
         try:
             _delete_ids([self._row.pk])
         except DatabaseError:

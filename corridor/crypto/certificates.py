@@ -2,7 +2,8 @@
 
 When a host's client certificate, the agent's server certificate or the CA expires,
 the TLS handshake fails and every host on the shared agent is sealed until someone
-issues new ones. `corridor check --deploy` and `corridor status` therefore name each
+issues new ones. `corridor check --deploy`, `corridor status` and the staff keys page
+(for administrators) therefore name each
 certificate this host depends on: a warning inside WARN_DAYS of its end, an error
 once it has ended.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 WARN_DAYS = 30
 
@@ -46,7 +48,8 @@ class CertificateState:
             return _("%(label)s %(path)s expired on %(end)s: the key agent refuses the connection and the hosts "
                      "on it stay sealed.") % {"label": self.label, "path": self.path, "end": end}
         days = int(self.days_left(now) or 0)
-        return _("%(label)s %(path)s expires on %(end)s (in %(days)d days).") % {
+        return ngettext("%(label)s %(path)s expires on %(end)s (in %(days)d day).",
+                        "%(label)s %(path)s expires on %(end)s (in %(days)d days).", days) % {
             "label": self.label, "path": self.path, "end": end, "days": days}
 
 

@@ -75,7 +75,13 @@ def keys_view(request: HttpRequest) -> HttpResponse:
         status = keyd().status()
     except KeydError:
         status = None
-    return render(request, "web/keys.html", {"status": status})
+    import datetime
+
+    from corridor.crypto.certificates import keyd_certificates
+
+    now = datetime.datetime.now(datetime.UTC)
+    certificates = [{"text": cert.describe(now), "level": cert.level(now)} for cert in keyd_certificates()]
+    return render(request, "web/keys.html", {"status": status, "certificates": certificates})
 
 
 RETENTION_RULES = {

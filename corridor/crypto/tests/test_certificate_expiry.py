@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import shutil
 
 import pytest
@@ -156,3 +157,34 @@ def test_the_messages_are_translated(settings, tmp_path):
 def _expiry_hint() -> str:
     [found] = [m for m in run_checks(include_deployment_checks=True) if m.id == "corridor.E010"]
     return found.hint
+
+
+@pytest.mark.django_db
+def test_the_keys_page_names_each_certificate_and_which_to_renew(settings, tmp_path, cast, staff_client):
+    make_certs(tmp_path / "tls", ["app1"], ["127.0.0.1"], leaf_days=30, now=NOW - datetime.timedelta(days=31))
+    make_certs(tmp_path / "fresh", ["app2"], ["127.0.0.1"], leaf_days=21)
+    _app_host(settings, tmp_path / "tls", tmp_path / "app1-tls")
+    shutil.copy2(tmp_path / "fresh" / "ca.crt", tmp_path / "app1-tls" / "ca.crt")  # a CA that is fine
+    admin = staff_client(cast.admin)
+    html = admin.get("/staff/keys/?lang=en").content.decode()
+    assert "Key agent certificates" in html
+    assert "Renew now:</strong> This host&#x27;s client certificate" in html and "expired on" in html
+    assert "Renew soon:" not in html and "ca.crt expires on" in html
+    # Nobody else reaches the page.
+    assert staff_client(cast.alice).get("/staff/keys/").status_code in (403, 404)
+
+
+def test_days_take_russian_plural_forms(settings, tmp_path):
+    with translation.override("ru"):
+        seen = set()
+        for leaf_days in (3, 13, 21, 22, 23, 26, 31, 32):
+            make_certs(tmp_path / f"t{leaf_days}", ["app1"], ["127.0.0.1"], leaf_days=leaf_days)
+            _key_host(settings, tmp_path / f"t{leaf_days}")
+            [text] = [c.describe(NOW) for c in keyd_certificates() if c.path.name == "agent.crt"]
+            days, word = re.search(r"через (\d+) (\w+)\)", text).groups()
+            n = int(days)
+            expected = "день" if n % 10 == 1 and n % 100 != 11 else (
+                "дня" if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else "дней")
+            assert word == expected, text
+            seen.add(word)
+        assert seen == {"день", "дня", "дней"}
