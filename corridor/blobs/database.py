@@ -150,8 +150,14 @@ class DatabaseWriter:
         if self._side is None and self._side_possible and self._seq >= SIDE_FROM_CHUNK:
             self._side_possible = False
             if _side_slots.acquire(blocking=False):
+                import psycopg
+
                 try:
                     self._side = _SideSender(self._sql, self._row.pk)
+                except psycopg.OperationalError:
+                    # No second connection to be had (the server's limit, say): this
+                    # file goes on the caller's connection, as a small one would.
+                    _side_slots.release()
                 except BaseException:
                     _side_slots.release()
                     raise

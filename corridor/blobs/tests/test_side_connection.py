@@ -125,3 +125,24 @@ def test_with_every_slot_taken_files_are_written_as_before(senders):
     with transaction.atomic():
         storage.adopt("evidence", [w.name])
     assert senders == [] and _read(w.name) == data
+
+
+def test_no_second_connection_to_be_had_means_the_callers_one(senders, monkeypatch):
+    import psycopg
+
+    class Refused(database._SideSender):
+        def __init__(self, *args, **kwargs):  # what psycopg.connect raises at the server's limit
+            raise psycopg.OperationalError("sorry, too many clients already")
+
+    monkeypatch.setattr(database, "_SideSender", Refused)
+    data = os.urandom(5 * MIB)
+    w = storage.writer("evidence")
+    w.write(data)
+    w.commit()
+    with transaction.atomic():
+        storage.adopt("evidence", [w.name])
+    assert senders == [] and _read(w.name) == data
+    # The slot was given back.
+    assert all(database._side_slots.acquire(blocking=False) for _ in range(database.SIDE_CONNECTIONS))
+    for _ in range(database.SIDE_CONNECTIONS):
+        database._side_slots.release()
