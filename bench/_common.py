@@ -23,7 +23,13 @@ def machine() -> str:
 
 def django_setup(var: str | None = None) -> str:
     """Point Corridor at a fresh data directory (or DATABASE_URL) and migrate."""
-    var = var or tempfile.mkdtemp(prefix="corridor-bench-")
+    if var is None:
+        # A folder of its own, removed when the benchmark ends.
+        import atexit
+        import shutil
+
+        var = tempfile.mkdtemp(prefix="corridor-bench-")
+        atexit.register(shutil.rmtree, var, ignore_errors=True)
     os.environ["CORRIDOR_VAR"] = var
     os.environ.setdefault("CORRIDOR_SECRET_KEY", "bench-" + "x" * 40)
     os.environ["DJANGO_SETTINGS_MODULE"] = "corridor.settings"

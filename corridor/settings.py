@@ -22,7 +22,17 @@ BASE_DIR = Path(__file__).resolve().parent
 DEBUG = env_bool("CORRIDOR_DEBUG", False)
 # pytest (>= 8.2) sets PYTEST_VERSION for the whole run, before settings are imported.
 TESTING = env_bool("CORRIDOR_TESTING", "PYTEST_VERSION" in os.environ)
-VAR_DIR = env_path("CORRIDOR_VAR", Path(tempfile.mkdtemp(prefix="corridor-test-")) if TESTING else Path.cwd() / "var")
+if TESTING and not os.environ.get("CORRIDOR_VAR"):
+    # A throwaway folder for a test process started without one, removed when that
+    # process (not a fork of it) ends.
+    import atexit
+    import shutil
+
+    _throwaway, _creator = tempfile.mkdtemp(prefix="corridor-test-"), os.getpid()
+    atexit.register(lambda: os.getpid() == _creator and shutil.rmtree(_throwaway, ignore_errors=True))
+    VAR_DIR = Path(_throwaway)
+else:
+    VAR_DIR = env_path("CORRIDOR_VAR", Path.cwd() / "var")
 DEMO = env_bool("CORRIDOR_DEMO", False)
 
 # There is no insecure fallback: `corridor` creates var/secret-key on first run, and a
