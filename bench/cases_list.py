@@ -17,7 +17,9 @@ to unwrap the page's keys. Build the demo once and reuse it:
     .venv/bin/python -m bench.cases_list --var /tmp/bench-pg \\
         --database-url postgres://postgres@127.0.0.1:5432/corridor_bench
 
-Without --var a temporary directory is used and the demo is built there.
+Without --var a temporary directory is used and the demo is built there. For
+1,000,000 cases, grow a 10,000-case demo with `python -m bench.clone_cases` (read
+its notes on what clones share before quoting a figure).
 """
 
 from __future__ import annotations

@@ -49,7 +49,12 @@ class BoardFilters:
 def board_cases(user, filters: BoardFilters) -> QuerySet[Case]:
     qs = visible_cases(user)
     if filters.period:
-        qs = qs.filter(opened__gte=timezone.now() - timedelta(days=PERIODS[filters.period]))
+        # Bounded on both sides: SQLite (without STAT4) guesses a one-sided range
+        # keeps a quarter of the organisation's cases and then prefers walking all
+        # of them in `case_pipeline` order over the covering `case_org_opened_period`;
+        # a two-sided range it rates selective enough. Nothing is opened tomorrow.
+        now = timezone.now()
+        qs = qs.filter(opened__gte=now - timedelta(days=PERIODS[filters.period]), opened__lt=now + timedelta(days=1))
     if filters.worker:
         from corridor.cases.selectors.lists import _uuid
 

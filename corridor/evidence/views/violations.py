@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -21,11 +20,13 @@ from corridor.evidence.forms import (
 )
 from corridor.evidence.views.common import attempt, page
 from corridor.web.decorators import require_perm
+from corridor.web.keyset import keyset_page
 
 
 @require_perm(Perm.EVIDENCE_VIEW)
 def event_list(request: HttpRequest) -> HttpResponse:
-    rows = Paginator(selectors.events_for(request.user), 50).get_page(request.GET.get("page"))
+    # Newest first; events with no known start date after all the dated ones.
+    rows = keyset_page(selectors.events_for(request.user), ["-starts", "-created", "-id"], request)
     events = list(rows)
     preload([e.data_key for e in events] + [e.place.data_key for e in events if e.place])
     per_event, _acts = selectors.independent_counts([e.id for e in events])

@@ -131,3 +131,42 @@ def test_rates_page_by_keyset_in_mixed_directions(cast, staff_client):
     pages, sqls, last = _walk(client, "/staff/funds/rates/", {}, lambda page: [r.pk for r in page])
     _check_walk(pages, sqls, expected, 100)
     assert len(pages) == 3
+
+
+def test_violation_events_page_by_keyset_with_undated_events_last(cast, staff_client):
+    """The start date is nullable: undated events come after every dated one, in
+    both directions and on both databases, and a cursor on an undated event works."""
+    from corridor.evidence import services
+    from corridor.evidence.models import ViolationEvent
+
+    legal = cast.legal
+    start = date(2018, 3, 1)
+    for n in range(110):  # two events a day, and every fifth with no known date
+        services.violation_create(actor=legal, title=f"event {n}",
+                                  starts=None if n % 5 == 0 else start + timedelta(days=n // 2))
+    client = staff_client(legal)
+    mine = ViolationEvent.objects.filter(organisation=cast.org)
+    dated = list(mine.filter(starts__isnull=False).order_by("-starts", "-created", "-id").values_list("pk", flat=True))
+    undated = list(mine.filter(starts__isnull=True).order_by("-created", "-id").values_list("pk", flat=True))
+    expected = dated + undated
+    assert len(undated) == 22 and len(expected) == 110
+    pages, sqls, last = _walk(client, "/staff/evidence/events/", {}, lambda page: [e.pk for e in page])
+    _check_walk(pages, sqls, expected, 50)
+    assert len(pages) == 3
+    # The page's statements do not grow with the rows shown (keys preloaded, sources
+    # counted in one query): a full page runs as many as the short last one.
+    assert len(sqls[0]) == len(sqls[1]) == len(sqls[2])
+    # The second page starts among the dated and ends among the undated events:
+    # both kinds of cursor lead back to the same rows.
+    assert pages[1][0] in dated and pages[1][-1] in undated
+    back = client.get("/staff/evidence/events/", {"before": last.context["page"].previous_cursor})
+    assert [e.pk for e in back.context["page"]] == pages[-2]
+    second = client.get("/staff/evidence/events/", {"after": _links(back.content.decode())["after"]})
+    assert [e.pk for e in second.context["page"]] == pages[-1]
+    # A cursor naming an undated event, forged by hand, continues among the undated.
+    row = mine.get(pk=undated[5])
+    token = base64.urlsafe_b64encode(json.dumps([None, row.created.isoformat(), str(row.pk)]).encode()).decode()
+    r = client.get("/staff/evidence/events/", {"after": token.rstrip("=")})
+    assert [e.pk for e in r.context["page"]] == undated[6:]
+    r = client.get("/staff/evidence/events/", {"before": token.rstrip("=")})
+    assert [e.pk for e in r.context["page"]] == expected[:len(dated) + 5][-50:]
