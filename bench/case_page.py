@@ -9,7 +9,7 @@ use — notes, check-ins, documents, a household, stages up to "sheltered" — w
 is measured. In-process Django test client against a real key agent in its own
 process, so every request pays the Unix-socket round trips.
 
-    .venv/bin/python -m bench.case_page [--cases 100000] [--iterations 200]
+    .venv/bin/python -m bench.case_page [--cases 100000] [--iterations 200] [--compare-renderer]
 """
 
 from __future__ import annotations
@@ -125,6 +125,9 @@ def main() -> None:
     parser.add_argument("--real", type=int, default=3, help="fully built cases whose page is measured")
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--compare-renderer", action="store_true",
+                        help="measure each page twice in the same run, with Django's template widget renderer "
+                             "(before) and the project's (corridor.web.renderers), alternating")
     parser.add_argument("--profile", action="store_true",
                         help="also print one request's queries (with repeats) and its slowest functions")
     args = parser.parse_args()
@@ -158,33 +161,43 @@ def main() -> None:
             _filler(org, args.cases)
             filled = time.perf_counter() - started
             real = _real_cases(org, worker, args.real)
-        print(f"machine: {machine()}; database: {connection.vendor}; cases: {Case.objects.count():,} "
+        print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}; database: {connection.vendor}; "
+              f"cases: {Case.objects.count():,} "
               f"(filler built in {filled:.0f} s); iterations: {args.iterations} per page")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         if args.profile:
             _profile(_client(worker), f"/staff/cases/{real[0].code}/")
+        from django.test.utils import override_settings
+
         meter = Meter()
-        print(f"{'page':44} {'p50 ms':>8} {'p95 ms':>8} {'decrypt %':>10}")
-        results = []
+        renderers = {"": settings.FORM_RENDERER}
+        if args.compare_renderer:
+            renderers = {" [django]": "django.forms.renderers.DjangoTemplates", " [python]": settings.FORM_RENDERER}
+        print(f"{'page':54} {'p50 ms':>8} {'p95 ms':>8} {'decrypt %':>10}")
+        results = {tag: [] for tag in renderers}
         for label, user in (("case page, assigned worker", worker), ("case page, coordinator", coordinator)):
             for case in real:
                 client = _client(user)
                 url = f"/staff/cases/{case.code}/"
-                result = _measure(client, url, meter, args.iterations // len(real), warmup=5)
-                results.append(result)
-                print(f"{label + ' ' + case.code:44} {result['p50']:8.1f} {result['p95']:8.1f} "
-                      f"{result['decrypt']:10.1f}")
+                for tag, renderer in renderers.items():
+                    with override_settings(FORM_RENDERER=renderer):
+                        result = _measure(client, url, meter, args.iterations // len(real), warmup=5)
+                    results[tag].append(result)
+                    print(f"{label + ' ' + case.code + tag:54} {result['p50']:8.1f} {result['p95']:8.1f} "
+                          f"{result['decrypt']:10.1f}")
         # The floor in the same run: the indexed lookup of one case by its code.
         floor = []
         for case in real * 50:
             t = time.perf_counter()
             Case.objects.filter(organisation=org, code=case.code).values_list("id", flat=True).get()
             floor.append(time.perf_counter() - t)
-        print(f"worst p95 {max(r['p95'] for r in results):.1f} ms; median p50 "
-              f"{statistics.median(r['p50'] for r in results):.1f} ms; floor (one indexed case lookup) "
-              f"p50 {statistics.median(floor) * 1000:.2f} ms")
+        for tag, rows in results.items():
+            print(f"{tag.strip() or 'all'}: worst p95 {max(r['p95'] for r in rows):.1f} ms; median p50 "
+                  f"{statistics.median(r['p50'] for r in rows):.1f} ms")
+        print(f"floor (one indexed case lookup) p50 {statistics.median(floor) * 1000:.2f} ms; "
+              f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
