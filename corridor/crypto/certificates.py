@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 WARN_DAYS = 30
 
@@ -46,7 +47,8 @@ class CertificateState:
             return _("%(label)s %(path)s expired on %(end)s: the key agent refuses the connection and the hosts "
                      "on it stay sealed.") % {"label": self.label, "path": self.path, "end": end}
         days = int(self.days_left(now) or 0)
-        return _("%(label)s %(path)s expires on %(end)s (in %(days)d days).") % {
+        return ngettext("%(label)s %(path)s expires on %(end)s (in %(days)d day).",
+                        "%(label)s %(path)s expires on %(end)s (in %(days)d days).", days) % {
             "label": self.label, "path": self.path, "end": end, "days": days}
 
 
