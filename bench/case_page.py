@@ -28,6 +28,10 @@ from bench._common import django_setup, machine, start_keyd
 
 PASSPHRASE = "benchmark passphrase"
 
+# `web/form_fields.html` as a template, before it became the `{% form_fields %}` tag
+# (corridor/web/templatetags/corridor_forms.py): the "before" of --compare-renderer.
+TEMPLATE_FORM_FIELDS = '{% load i18n %}{% if form.non_field_errors %}<div class="alert" role="alert">{% for e in form.non_field_errors %}<p>{{ e }}</p>{% endfor %}</div>{% endif %}\n{% for field in form %}{% if field.is_hidden %}{{ field }}{% else %}\n<div class="field{% if field.errors %} has-error{% endif %}">\n  {% if field.widget_type == "checkbox" %}<label>{{ field }} {{ field.label }}</label>{% else %}\n  <label for="{{ field.id_for_label }}">{{ field.label }}{% if field.field.required %} <span class="req" aria-hidden="true">*</span>{% endif %}</label>\n  {{ field }}{% endif %}\n  {% if field.help_text %}<small class="help">{{ field.help_text }}</small>{% endif %}\n  {% for e in field.errors %}<p class="error" role="alert">{{ e }}</p>{% endfor %}\n</div>{% endif %}{% endfor %}\n'
+
 
 def _start_keyd(work: str) -> tuple[subprocess.Popen, str]:
     from corridor.keyd.keystore import create_keystore
@@ -126,8 +130,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--compare-renderer", action="store_true",
-                        help="measure each page twice in the same run, with Django's template widget renderer "
-                             "(before) and the project's (corridor.web.renderers), alternating")
+                        help="measure each page twice in the same run, alternating: with Django's template "
+                             "widget renderer and the form_fields template (before), and with the project's "
+                             "Python widget renderer and {% form_fields %} tag (after)")
     parser.add_argument("--profile", action="store_true",
                         help="also print one request's queries (with repeats) and its slowest functions")
     args = parser.parse_args()
@@ -172,17 +177,23 @@ def main() -> None:
         from django.test.utils import override_settings
 
         meter = Meter()
-        renderers = {"": settings.FORM_RENDERER}
+        renderers = {"": {}}
         if args.compare_renderer:
-            renderers = {" [django]": "django.forms.renderers.DjangoTemplates", " [python]": settings.FORM_RENDERER}
+            templates = [{**settings.TEMPLATES[0], "APP_DIRS": False, "OPTIONS": {
+                **settings.TEMPLATES[0]["OPTIONS"], "loaders": [("django.template.loaders.cached.Loader", [
+                    ("django.template.loaders.locmem.Loader", {"web/form_fields.html": TEMPLATE_FORM_FIELDS}),
+                    "django.template.loaders.app_directories.Loader"])]}}]
+            renderers = {" [templates]": {"FORM_RENDERER": "django.forms.renderers.DjangoTemplates",
+                                          "TEMPLATES": templates},
+                         " [python]": {}}
         print(f"{'page':54} {'p50 ms':>8} {'p95 ms':>8} {'decrypt %':>10}")
         results = {tag: [] for tag in renderers}
         for label, user in (("case page, assigned worker", worker), ("case page, coordinator", coordinator)):
             for case in real:
                 client = _client(user)
                 url = f"/staff/cases/{case.code}/"
-                for tag, renderer in renderers.items():
-                    with override_settings(FORM_RENDERER=renderer):
+                for tag, overrides in renderers.items():
+                    with override_settings(**overrides):
                         result = _measure(client, url, meter, args.iterations // len(real), warmup=5)
                     results[tag].append(result)
                     print(f"{label + ' ' + case.code + tag:54} {result['p50']:8.1f} {result['p95']:8.1f} "

@@ -30,7 +30,7 @@ _OPTION = _W + "select_option.html"
 _CONTEXT = Context(autoescape=True)
 
 
-def _var(value) -> str:
+def render_value(value) -> str:
     return render_value_in_context(value, _CONTEXT)
 
 
@@ -45,30 +45,30 @@ def _attrs(attrs: dict) -> str:
     for name, value in attrs.items():
         if value is False:
             continue
-        out.append(" " + _var(name) if value is True else f" {_var(name)}=\"{_formatted(value)}\"")
+        out.append(" " + render_value(name) if value is True else f" {render_value(name)}=\"{_formatted(value)}\"")
     return "".join(out)
 
 
 def _input(widget: dict) -> str:
     value = "" if widget["value"] is None else f' value="{_formatted(widget["value"])}"'
-    return f'<input type="{_var(widget["type"])}" name="{_var(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+    return f'<input type="{render_value(widget["type"])}" name="{render_value(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
 
 
 def _textarea(widget: dict) -> str:
-    value = _var(widget["value"]) if widget["value"] else ""
-    return f'<textarea name="{_var(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+    value = render_value(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{render_value(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
 
 
 def _select(widget: dict) -> str | None:
-    out = [f'<select name="{_var(widget["name"])}"{_attrs(widget["attrs"])}>']
+    out = [f'<select name="{render_value(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, group_choices, _index in widget["optgroups"]:
         if group_name:
-            out.append(f'\n  <optgroup label="{_var(group_name)}">')
+            out.append(f'\n  <optgroup label="{render_value(group_name)}">')
         for option in group_choices:
             if option["template_name"] != _OPTION:
                 return None
             out.append(f'\n  <option value="{_formatted(option["value"])}"{_attrs(option["attrs"])}>'
-                       f'{_var(option["label"])}</option>\n')  # select_option.html ends in a newline
+                       f'{render_value(option["label"])}</option>\n')  # select_option.html ends in a newline
         if group_name:
             out.append("\n  </optgroup>")
     out.append("\n</select>")
