@@ -9,7 +9,7 @@ use — notes, check-ins, documents, a household, stages up to "sheltered" — w
 is measured. In-process Django test client against a real key agent in its own
 process, so every request pays the Unix-socket round trips.
 
-    .venv/bin/python -m bench.case_page [--cases 100000] [--iterations 200]
+    .venv/bin/python -m bench.case_page [--cases 100000] [--iterations 200] [--compare-renderer]
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ from datetime import timedelta
 from bench._common import django_setup, machine, start_keyd
 
 PASSPHRASE = "benchmark passphrase"
+
+# `web/form_fields.html` as a template, before it became the `{% form_fields %}` tag
+# (corridor/web/templatetags/corridor_forms.py): the "before" of --compare-renderer.
+TEMPLATE_FORM_FIELDS = '{% load i18n %}{% if form.non_field_errors %}<div class="alert" role="alert">{% for e in form.non_field_errors %}<p>{{ e }}</p>{% endfor %}</div>{% endif %}\n{% for field in form %}{% if field.is_hidden %}{{ field }}{% else %}\n<div class="field{% if field.errors %} has-error{% endif %}">\n  {% if field.widget_type == "checkbox" %}<label>{{ field }} {{ field.label }}</label>{% else %}\n  <label for="{{ field.id_for_label }}">{{ field.label }}{% if field.field.required %} <span class="req" aria-hidden="true">*</span>{% endif %}</label>\n  {{ field }}{% endif %}\n  {% if field.help_text %}<small class="help">{{ field.help_text }}</small>{% endif %}\n  {% for e in field.errors %}<p class="error" role="alert">{{ e }}</p>{% endfor %}\n</div>{% endif %}{% endfor %}\n'
 
 
 def _start_keyd(work: str) -> tuple[subprocess.Popen, str]:
@@ -119,12 +123,28 @@ def _profile(client, url: str) -> None:
     pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
 
+def _cpu_ms(client, url: str, n: int) -> float:
+    """Median CPU time of this process per request: what the page costs the server,
+    far less moved by other work on the machine than the wall-clock time (the key
+    agent's share is in its own process and the same for both arms)."""
+    spent = []
+    for _ in range(n):
+        start = time.process_time()
+        assert client.get(url).status_code == 200, url
+        spent.append(time.process_time() - start)
+    return statistics.median(spent) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--real", type=int, default=3, help="fully built cases whose page is measured")
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--compare-renderer", action="store_true",
+                        help="measure each page twice in the same run, alternating: with Django's template "
+                             "widget renderer and the form_fields template (before), and with the project's "
+                             "Python widget renderer and {% form_fields %} tag (after)")
     parser.add_argument("--profile", action="store_true",
                         help="also print one request's queries (with repeats) and its slowest functions")
     args = parser.parse_args()
@@ -158,33 +178,51 @@ def main() -> None:
             _filler(org, args.cases)
             filled = time.perf_counter() - started
             real = _real_cases(org, worker, args.real)
-        print(f"machine: {machine()}; database: {connection.vendor}; cases: {Case.objects.count():,} "
+        print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}; database: {connection.vendor}; "
+              f"cases: {Case.objects.count():,} "
               f"(filler built in {filled:.0f} s); iterations: {args.iterations} per page")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         if args.profile:
             _profile(_client(worker), f"/staff/cases/{real[0].code}/")
+        from django.test.utils import override_settings
+
         meter = Meter()
-        print(f"{'page':44} {'p50 ms':>8} {'p95 ms':>8} {'decrypt %':>10}")
-        results = []
+        renderers = {"": {}}
+        if args.compare_renderer:
+            templates = [{**settings.TEMPLATES[0], "APP_DIRS": False, "OPTIONS": {
+                **settings.TEMPLATES[0]["OPTIONS"], "loaders": [("django.template.loaders.cached.Loader", [
+                    ("django.template.loaders.locmem.Loader", {"web/form_fields.html": TEMPLATE_FORM_FIELDS}),
+                    "django.template.loaders.app_directories.Loader"])]}}]
+            renderers = {" [templates]": {"FORM_RENDERER": "django.forms.renderers.DjangoTemplates",
+                                          "TEMPLATES": templates},
+                         " [python]": {}}
+        print(f"{'page':54} {'p50 ms':>8} {'p95 ms':>8} {'decrypt %':>10} {'CPU p50 ms':>11}")
+        results = {tag: [] for tag in renderers}
         for label, user in (("case page, assigned worker", worker), ("case page, coordinator", coordinator)):
             for case in real:
                 client = _client(user)
                 url = f"/staff/cases/{case.code}/"
-                result = _measure(client, url, meter, args.iterations // len(real), warmup=5)
-                results.append(result)
-                print(f"{label + ' ' + case.code:44} {result['p50']:8.1f} {result['p95']:8.1f} "
-                      f"{result['decrypt']:10.1f}")
+                for tag, overrides in renderers.items():
+                    with override_settings(**overrides):
+                        result = _measure(client, url, meter, args.iterations // len(real), warmup=5)
+                        result["cpu"] = _cpu_ms(client, url, args.iterations // len(real))
+                    results[tag].append(result)
+                    print(f"{label + ' ' + case.code + tag:54} {result['p50']:8.1f} {result['p95']:8.1f} "
+                          f"{result['decrypt']:10.1f} {result['cpu']:11.1f}")
         # The floor in the same run: the indexed lookup of one case by its code.
         floor = []
         for case in real * 50:
             t = time.perf_counter()
             Case.objects.filter(organisation=org, code=case.code).values_list("id", flat=True).get()
             floor.append(time.perf_counter() - t)
-        print(f"worst p95 {max(r['p95'] for r in results):.1f} ms; median p50 "
-              f"{statistics.median(r['p50'] for r in results):.1f} ms; floor (one indexed case lookup) "
-              f"p50 {statistics.median(floor) * 1000:.2f} ms")
+        for tag, rows in results.items():
+            print(f"{tag.strip() or 'all'}: worst p95 {max(r['p95'] for r in rows):.1f} ms; median p50 "
+                  f"{statistics.median(r['p50'] for r in rows):.1f} ms; median CPU "
+                  f"{statistics.median(r['cpu'] for r in rows):.1f} ms")
+        print(f"floor (one indexed case lookup) p50 {statistics.median(floor) * 1000:.2f} ms; "
+              f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

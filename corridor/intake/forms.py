@@ -200,12 +200,15 @@ def contact_choice_label(contact) -> str:
 
 
 def case_choice_label(case) -> str:
-    """Pseudonym, where the person is, when the case was opened, then danger and
-    who holds it: two people from the same town still differ by date and worker."""
+    """Pseudonym, where the person is, danger, when someone last did something on
+    the case (`.last_activity` from the picker, else its stage change), then the
+    stage and who holds it: two people from the same town still differ by date and
+    worker."""
     region = getattr(case, "region", "")
     parts = [case.code, region[:40] if region else str(_("region not given")),
-             str(_("opened %(day)s")) % {"day": _day(case.opened)},
-             str(case.get_stage_display()), str(_("risk %(n)s")) % {"n": case.person.risk},
+             str(_("risk %(n)s")) % {"n": case.person.risk},
+             str(_("last activity %(day)s")) % {"day": _day(getattr(case, "last_activity", case.stage_since))},
+             str(case.get_stage_display()),
              str(case.worker) if case.worker else str(_("no case worker"))]
     return " · ".join(parts)
 

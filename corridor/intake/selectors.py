@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import Http404
 
 from corridor.accounts.models import Organisation
@@ -193,7 +193,8 @@ def case_candidates(user, contact: Contact, q: str = "", limit: int = PICKER_SIZ
     """Open cases of the contact's organisation this user may see, to add the
     contact to one: highest risk first, then the most recently moved. `q` narrows
     them by pseudonym, case worker or region, so the right one can be found among
-    hundreds without JavaScript. Each row carries `.region` for the label."""
+    hundreds without JavaScript. Each row carries `.region` and `.last_activity`
+    (the newest stage change, note or check-in) for the label."""
     from corridor.cases.selectors import visible_cases
 
     cases = (visible_cases(user).filter(organisation=contact.organisation_id, closed__isnull=True)
@@ -211,9 +212,24 @@ def case_candidates(user, contact: Contact, q: str = "", limit: int = PICKER_SIZ
             needle = q.casefold()
             rows += [c for c in window if needle in case_region(c).casefold()][:limit - len(rows)]
     preload([c.person.data_key for c in rows])
+    latest = _latest_activity([c.pk for c in rows])
     for case in rows:
         case.region = case_region(case)
+        case.last_activity = max([case.stage_since, *latest.get(case.pk, [])])
     return rows
+
+
+def _latest_activity(case_ids: list) -> dict:
+    """The newest note and check-in of each case, two grouped queries for the
+    whole picker: with the last stage change, when someone last did something."""
+    from corridor.cases.models import CheckIn, Note
+
+    latest: dict = {}
+    for model in (Note, CheckIn):
+        for case_id, at in (model.objects.filter(case_id__in=case_ids).values("case_id")
+                            .annotate(last=Max("at")).values_list("case_id", "last")):
+            latest.setdefault(case_id, []).append(at)
+    return latest
 
 
 def shared_identifier_contacts(contact: Contact) -> list[Contact]:

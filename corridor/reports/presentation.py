@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.utils import translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from corridor.funds.models import Category, Source
 from corridor.funds.money import format_amount
@@ -174,8 +175,10 @@ def _present(s: dict, lang: str) -> dict:
 def method_notes(policy: dict, min_payments: int, currency: str) -> list[str]:
     """How the figures protect people, in plain words (page and PDF)."""
     return [
-        _("Figures are published only %(days)s days after the end of the last month they cover, and only "
-          "for whole months.") % {"days": policy["delay_days"]},
+        ngettext("Figures are published only %(days)s day after the end of the last month they cover, and "
+                 "only for whole months.",
+                 "Figures are published only %(days)s days after the end of the last month they cover, and "
+                 "only for whole months.", policy["delay_days"]) % {"days": policy["delay_days"]},
         _("Numbers of people are shown as lower bounds in steps of %(step)s (“more than 40”); a number "
           "below %(threshold)s is shown only as “fewer than %(threshold)s”.")
         % {"step": policy["rounding"], "threshold": policy["threshold"]},

@@ -251,8 +251,10 @@ def build(organisation, *, start: date, end: date, currency: str, policy: Policy
           today: date | None = None) -> dict:
     """The snapshot for months start..end (first days). Raises ReportError if the
     period is not yet publishable, and MissingRate if a conversion is impossible."""
-    from django.utils.formats import date_format
     from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from corridor.reports.presentation import _month_year
 
     policy = policy or Policy()
     today = today or timezone.localdate()
@@ -263,9 +265,11 @@ def build(organisation, *, start: date, end: date, currency: str, policy: Policy
     if _after(end) > cutoff:
         last = cutoff - timedelta(days=1)
         raise ReportError(
-            _("Figures are published only %(days)s days after a month ends. The latest month that can be "
-              "published now is %(month)s.") % {"days": policy.delay_days,
-                                                 "month": date_format(last, "YEAR_MONTH_FORMAT")})
+            ngettext("Figures are published only %(days)s day after a month ends. The latest month that can be "
+                     "published now is %(month)s.",
+                     "Figures are published only %(days)s days after a month ends. The latest month that can be "
+                     "published now is %(month)s.", policy.delay_days)
+            % {"days": policy.delay_days, "month": _month_year(last)})
     finance = finance_figures(organisation, start, end, currency)
     programme = programme_figures(organisation, start, end, policy)
     private = finance.pop("private_donations")

@@ -49,3 +49,27 @@ def test_svg_numbers_are_not_localised(cast, staff_client, make_case):
         assert "<svg" in html
         assert not re.search(r'(?:x|y|width|x1|x2|y1|y2)="-?\d+,\d', html), url
         assert not re.search(r'd="[^"]*\d,\d+,\d', html)  # path points are "x,y", never "x,y,z"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("days, words", [(1, "На этом этапе 1 день"), (3, "На этом этапе 3 дня"),
+                                         (25, "На этом этапе 25 дней")])
+def test_the_case_page_counts_the_days_in_stage_in_russian(cast, staff_client, make_case, days, words):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from corridor.cases.models import Case
+
+    case = make_case(cast.org, worker=cast.alice)
+    Case.objects.filter(pk=case.pk).update(stage_since=timezone.now() - timedelta(days=days, hours=1))
+    page = staff_client(cast.alice, lang="ru").get(f"/staff/cases/{case.code}/").content.decode()
+    assert words in page
+    english = staff_client(cast.alice).get(f"/staff/cases/{case.code}/").content.decode()
+    assert ("In this stage for 1 day<" if days == 1 else f"In this stage for {days} days") in english
+
+
+@pytest.mark.django_db
+def test_the_dashboard_periods_count_their_days_in_russian(cast, staff_client):
+    page = staff_client(cast.coordinator, lang="ru").get("/staff/cases/board/").content.decode()
+    assert all(f"за последние {n} дней" in page for n in (30, 90, 365))

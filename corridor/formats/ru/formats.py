@@ -10,4 +10,7 @@ right for a heading, a table cell or a period's ends. Form fields still accept a
 show "2025-09" (an <input type=month>), which is input, not display."""
 
 SHORT_DATE_FORMAT = "d.m.Y"
+# A day with its month stands inside a sentence: «8 марта», the genitive in lower
+# case ("E"), not Django's «8 Март» ("j F").
+MONTH_DAY_FORMAT = "j E"
 YEAR_MONTH_FORMAT = "F Y"

@@ -169,9 +169,30 @@ def test_the_case_picker_shows_pseudonym_region_and_opening_day(cast, staff_clie
     contact = _called_again(cast)
     (row,) = case_candidates(cast.coordinator, contact)
     label = case_choice_label(row)
-    assert label.startswith(f"{case.code} · Гудермес · открыто {timezone.localtime(case.opened):%d.%m.%Y}")
+    assert label.startswith(f"{case.code} · Гудермес · риск 2 · последнее действие "
+                            f"{timezone.localtime(case.stage_since):%d.%m.%Y}")
     page = staff_client(cast.coordinator).get(f"/staff/intake/{contact.pk}/").content.decode()
     assert "Гудермес" in page and 'name="case_q"' not in page  # one case: no search box needed
+
+
+def test_the_case_picker_shows_the_last_activity_on_the_case(cast, staff_client):
+    from datetime import timedelta
+
+    from corridor.cases.models import Case
+    from corridor.intake.selectors import case_candidates
+
+    quiet = _case_from(cast, "Ислам", "Гудермес", risk=4)
+    busy = _case_from(cast, "Аслан", "Аргун", risk=4)
+    long_ago = timezone.now() - timedelta(days=40)
+    Case.objects.filter(pk__in=[quiet.pk, busy.pk]).update(stage_since=long_ago)
+    cases.note_add(actor="system:test", case=Case.objects.get(pk=busy.pk), kind="call", text="Созвонились.")
+    contact = _called_again(cast)
+    labels = {row.code: case_choice_label(row) for row in case_candidates(cast.coordinator, contact)}
+    assert f"последнее действие {timezone.localtime(long_ago):%d.%m.%Y}" in labels[quiet.code]
+    assert f"последнее действие {timezone.localtime():%d.%m.%Y}" in labels[busy.code]
+    assert "риск 4" in labels[busy.code] and "Аргун" in labels[busy.code]
+    page = staff_client(cast.coordinator).get(f"/staff/intake/{contact.pk}/").content.decode()
+    assert f"{busy.code} · Аргун · риск 4 · последнее действие {timezone.localtime():%d.%m.%Y}" in page
 
 
 def test_the_case_picker_is_searched_on_the_server_by_code_region_or_worker(cast, staff_client):

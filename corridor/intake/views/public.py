@@ -30,7 +30,7 @@ from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -83,8 +83,10 @@ NOTHING_SAVED = gettext_lazy("Nothing has been saved yet. Your text is still her
 RECEIPT_PROBLEMS = {
     "format": gettext_lazy("This does not look like a receipt. A receipt is two phone numbers and a three-digit "
                            "extension; please check the digits."),
-    "unknown": gettext_lazy("We could not find this receipt. Please check the digits. A receipt stops working "
-                            "after %(days)s days without a visit."),
+    "unknown": ngettext_lazy("We could not find this receipt. Please check the digits. A receipt stops working "
+                             "after %(days)s day without a visit.",
+                             "We could not find this receipt. Please check the digits. A receipt stops working "
+                             "after %(days)s days without a visit.", "days"),
     "locked": gettext_lazy("Too many wrong receipts were tried. For your safety, please wait about 15 minutes "
                            "and try again."),
 }
@@ -323,7 +325,7 @@ def receipt_view(request: HttpRequest) -> HttpResponse:
     try:
         opened = receipt_verify(text=form.cleaned_data["receipt"])
     except ReceiptRefused as exc:
-        form.add_error("receipt", str(RECEIPT_PROBLEMS[exc.code]) % _limits())
+        form.add_error("receipt", RECEIPT_PROBLEMS[exc.code] % _limits())
         response = _receipt_page(request, form, status=429 if exc.code == "locked" else 400)
         if exc.code == "format":
             # The front gives this page itself to malformed receipts (corridor/web/front.py),
@@ -370,7 +372,7 @@ def follow_up(request: HttpRequest) -> HttpResponse:
         try:
             opened = receipt_verify(text=receipt)
         except ReceiptRefused as exc:
-            return _receipt_page(request, ReceiptForm(), problem=str(RECEIPT_PROBLEMS[exc.code]) % _limits(),
+            return _receipt_page(request, ReceiptForm(), problem=RECEIPT_PROBLEMS[exc.code] % _limits(),
                                  status=400)
         form = FollowUpForm(request.POST)
         problem = _file_error(incoming)

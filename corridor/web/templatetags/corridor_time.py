@@ -4,14 +4,19 @@ label, so no page ever shows an unlabelled time. Loaded as a builtin (settings).
 The day is written the way the reader's language writes it (SHORT_DATE_FORMAT:
 "02.12.2026" in Russian, "2 Dec 2026" in English), never as ISO "2026-12-02",
 which is a machine format (exports, feeds, the API, form input values). A format
-may start with a named Django format: `|when:"MONTH_DAY_FORMAT H:i"`."""
+may start with a named Django format: `|when:"MONTH_DAY_FORMAT H:i"`.
+
+A moment always names its day, so in Russian a month written out follows a number
+and stands mid-sentence: «8 марта», in the genitive and in lower case, never
+Django's nominative «8 Март» (its "F" and "M" are the capitalised forms for a
+heading). `pattern` writes such a Russian format with "E" and "b" instead."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from django import template
-from django.utils import dateformat, formats, timezone
+from django.utils import dateformat, formats, timezone, translation
 
 from corridor.accounts.timezones import zone_label
 
@@ -21,12 +26,26 @@ DEFAULT_FORMAT = "SHORT_DATE_FORMAT H:i"
 NAMED = ("DATE_FORMAT", "SHORT_DATE_FORMAT", "MONTH_DAY_FORMAT", "YEAR_MONTH_FORMAT")
 
 
+# Russian month letters after a day: "F" (Март) → "E" (марта), "M" (Мар) → "b" (мар).
+_RU_AFTER_A_DAY = {"F": "E", "M": "b"}
+
+
 def pattern(fmt: str) -> str:
     """`"SHORT_DATE_FORMAT H:i"` → `"d.m.Y H:i"` in Russian, `"j M Y H:i"` in English."""
     head, _, rest = fmt.partition(" ")
     if head in NAMED:
-        return f"{formats.get_format(head)} {rest}".strip()
+        fmt = f"{formats.get_format(head)} {rest}".strip()
+    if (translation.get_language() or "").startswith("ru"):
+        fmt = _lower_months(fmt)
     return fmt
+
+
+def _lower_months(fmt: str) -> str:
+    out, escaped = [], False
+    for char in fmt:
+        out.append(char if escaped else _RU_AFTER_A_DAY.get(char, char))
+        escaped = char == "\\" and not escaped
+    return "".join(out)
 
 
 @register.filter(expects_localtime=False, is_safe=False)

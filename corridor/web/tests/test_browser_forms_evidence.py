@@ -129,16 +129,28 @@ def test_a_large_file_shows_its_progress_as_it_goes_up(forms, cast, tmp_path, sc
     page.goto("/staff/evidence/files/upload/")
     assert page.locator("[data-upload-progress]").is_hidden()
     seen: list[float] = []
-    page.expose_function("recordProgress", lambda value: seen.append(value))
-    page.evaluate("""() => document.addEventListener('corridor:upload-progress', () =>
-        window.recordProgress(document.querySelector('[data-upload-progress] progress').value))""")
+    shown: list[tuple[bool, str]] = []
+
+    def record(value, hidden, status):
+        seen.append(value)
+        shown.append((hidden, status))
+
+    page.expose_function("recordProgress", record)
+    page.evaluate("""() => document.addEventListener('corridor:upload-progress', () => {
+        const box = document.querySelector('[data-upload-progress]');
+        window.recordProgress(box.querySelector('progress').value, box.hidden,
+                              box.querySelector('[data-upload-status]').textContent);
+    })""")
     page.set_input_files("#id_file", str(big))
     page.fill("#id_description", "протокол задержания")
     with page.expect_navigation(url="**/staff/evidence/files/*/", timeout=60_000):
         page.click("main form[data-upload] button[type=submit]")
     stored = EvidenceFile.objects.get()
     assert stored.size == big.stat().st_size
-    assert seen and max(seen) == 100
+    # The bar starts at 0, only moves forward, stays visible and ends at 100, with
+    # the percentage written beside it while the file goes up.
+    assert seen[0] == 0 and seen == sorted(seen) and max(seen) == 100
+    assert not any(hidden for hidden, _ in shown) and "0 %" in shown[0][1]
     assert stored.code in text(page)
 
 

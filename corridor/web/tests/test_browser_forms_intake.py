@@ -4,6 +4,7 @@ production headers (no-referrer, so `Origin: null`) and CSRF."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from corridor.intake.models import Contact, Status, VettingCheck
 from corridor.web.tests.forms_harness import submit, submits, text
@@ -94,10 +95,11 @@ def test_a_coordinator_adds_a_new_call_to_the_case_of_someone_we_already_help(fo
     assert page.locator("#add-to-case select[name=case] option").count() == 13
     submit(page, selector="#add-to-case form[role=search]", values={"case_q": "Гудермес"})
     options = page.locator("#add-to-case select[name=case] option").all_inner_texts()
-    assert len(options) == 1 and "Гудермес · открыто" in options[0] and "Назрань" not in options[0]
+    assert len(options) == 1 and "Гудермес · риск 1 · последнее действие" in options[0] and "Назрань" not in options[0]
     submit(page, selector="#add-to-case form[role=search]", values={"case_q": case.code})
     option = page.locator("#add-to-case select[name=case] option").first.inner_text()
     assert case.code in option and "риск 4" in option and "регион не указан" in option
+    assert f"последнее действие {timezone.localtime():%d.%m.%Y}" in option
     screenshot(page, "forms-intake-add-to-case")
     submit(page, f"/staff/intake/{contact.pk}/add-to-case/", {"case": case.code})
     assert Contact.objects.get(pk=contact.pk).case_id == case.pk
