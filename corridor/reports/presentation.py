@@ -42,13 +42,11 @@ def _month_header(month: date, with_year: bool) -> str:
 
 
 def _month_year(month: date) -> str:
-    """"September 2025"; in Russian the lower-case standalone form CLDR gives
-    ("сентябрь 2025 г."), since the label stands mid-sentence ("Отчёт за сентябрь")."""
-    from django.utils.translation import get_language
+    """"September 2025"; in Russian "сентябрь 2025 г.", since the label stands
+    mid-sentence ("Отчёт за сентябрь")."""
+    from corridor.web.templatetags.corridor_time import month_in_sentence
 
-    if (get_language() or "").startswith("ru"):
-        return f"{date_format(month, 'F').lower()} {month.year} г."
-    return date_format(month, "YEAR_MONTH_FORMAT")
+    return month_in_sentence(month)
 
 
 def period_label(start: date, end: date) -> str:

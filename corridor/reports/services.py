@@ -9,7 +9,6 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from corridor.accounts.permissions import Perm
@@ -23,6 +22,7 @@ from corridor.reports.events import ReportEvent
 from corridor.reports.models import Publication
 from corridor.reports.pdf import render_pdf
 from corridor.reports.transparency import ReportError, build
+from corridor.web.templatetags.corridor_time import month_in_sentence
 
 
 def _require(actor, perm: Perm) -> None:
@@ -76,8 +76,7 @@ def _superseded(organisation, start: date, end: date, *, correction: bool) -> Pu
     else:
         message = _("This period overlaps a report already published (%(start)s – %(end)s). Overlapping "
                     "reports can be compared to single out a month, so choose months that do not overlap it.")
-    raise ValidationError(message % {"start": date_format(clash.start, "YEAR_MONTH_FORMAT"),
-                                     "end": date_format(clash.end, "YEAR_MONTH_FORMAT")},
+    raise ValidationError(message % {"start": month_in_sentence(clash.start), "end": month_in_sentence(clash.end)},
                           code="overlap")
 
 
@@ -103,7 +102,7 @@ def publication_create(*, actor, organisation, start: date, end: date, currency:
     if missing:
         raise ValidationError(
             _("Close every month of the period first; %(month)s is still open.")
-            % {"month": date_format(missing[0], "YEAR_MONTH_FORMAT")}, code="open")
+            % {"month": month_in_sentence(missing[0])}, code="open")
     snapshot = report_preview(organisation=organisation, start=start, end=end, currency=currency,
                               policy=policy, today=today)
     digest = digest_of(snapshot)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from corridor.accounts.permissions import Perm
@@ -27,7 +26,10 @@ def require(actor, perm: Perm) -> None:
 
 
 def month_label(month: date) -> str:
-    return date_format(month, "YEAR_MONTH_FORMAT")
+    """A month inside a sentence ("декабрь 2026 г." in Russian, never capitalised)."""
+    from corridor.web.templatetags.corridor_time import month_in_sentence
+
+    return month_in_sentence(month)
 
 
 def is_closed(organisation, day: date) -> bool:

@@ -75,3 +75,22 @@ def day(value) -> str:
     if isinstance(value, datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return formats.date_format(value, "SHORT_DATE_FORMAT") if isinstance(value, date) else ""
+
+
+def month_in_sentence(value) -> str:
+    """A month and year standing inside a sentence: "December 2026"; in Russian the
+    lower-case form with «г.» ("декабрь 2026 г."), which reads right after «за» and
+    in a bracketed range, where Django's «Декабрь 2026» is capitalised mid-sentence."""
+    from django.utils.translation import get_language
+
+    if not isinstance(value, date):
+        return ""
+    if (get_language() or "").startswith("ru"):
+        return f"{formats.date_format(value, 'F').lower()} {value.year} г."
+    return formats.date_format(value, "YEAR_MONTH_FORMAT")
+
+
+@register.filter(name="month", is_safe=False)
+def month_filter(value) -> str:
+    """`{{ panel.month|month }}`: see `month_in_sentence`."""
+    return month_in_sentence(value)

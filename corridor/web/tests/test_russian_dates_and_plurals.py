@@ -86,3 +86,21 @@ def test_the_reports_count_their_delay_and_write_the_month_in_lower_case(org):
     message = str(refused.value)
     assert "через 92 дня после конца месяца" in message
     assert "— декабрь 2025 г." in message, message
+
+
+def test_a_month_inside_a_sentence_is_lower_case_in_russian_only():
+    december = dt.date(2026, 12, 1)
+    assert _render("{% load corridor_time %}{{ d|month }}", "ru", d=december) == "декабрь 2026 г."
+    assert _render("{% load corridor_time %}{{ d|month }}", "en", d=december) == "December 2026"
+
+
+@pytest.mark.django_db
+def test_funds_messages_never_capitalise_a_month_mid_sentence(cast):
+    from django.core.exceptions import ValidationError
+
+    from corridor.funds.services import periods
+
+    periods.period_close(actor=cast.finance, organisation=cast.org, month=dt.date(2020, 11, 1))
+    with translation.override("ru"), pytest.raises(ValidationError) as raised:
+        periods.period_close(actor=cast.finance, organisation=cast.org, month=dt.date(2020, 11, 1))
+    assert raised.value.messages == ["Месяц ноябрь 2020 г. уже закрыт."]
