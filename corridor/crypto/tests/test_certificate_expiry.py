@@ -168,6 +168,8 @@ def test_the_keys_page_names_each_certificate_and_which_to_renew(settings, tmp_p
     admin = staff_client(cast.admin)
     html = admin.get("/staff/keys/?lang=en").content.decode()
     assert "Key agent certificates" in html
+    assert html.count("Key agent certificates") == 1  # in the page, not also in its <title>
+    assert "<title>Keys · Corridor</title>" in html
     assert "Renew now:</strong> This host&#x27;s client certificate" in html and "expired on" in html
     assert "Renew soon:" not in html and "ca.crt expires on" in html
     # Nobody else reaches the page.
