@@ -69,7 +69,11 @@ class _SideSender:
         params = {k: v for k, v in connection.get_connection_params().items()
                   if k not in ("cursor_factory", "context", "prepare_threshold")}
         self._conn = psycopg.connect(**params)
-        self._conn.execute("SET synchronous_commit TO OFF")
+        try:
+            self._conn.execute("SET synchronous_commit TO OFF")
+        except BaseException:
+            self._conn.close()
+            raise
         self._sql, self._pk = sql, file_pk
         self._queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
