@@ -146,3 +146,23 @@ def test_no_second_connection_to_be_had_means_the_callers_one(senders, monkeypat
     assert all(database._side_slots.acquire(blocking=False) for _ in range(database.SIDE_CONNECTIONS))
     for _ in range(database.SIDE_CONNECTIONS):
         database._side_slots.release()
+
+
+def test_an_evidence_upload_through_the_request_stack_uses_it(senders, cast, staff_client):
+    """The upload handler streams outside any transaction, so a large evidence file
+    takes this path; the file then opens with the hash it was received with."""
+    from corridor.evidence.models import EvidenceFile
+    from corridor.evidence.services import file_read
+    from corridor.evidence.tests.multipart import MultipartStream, post_stream
+    from corridor.evidence.tests.test_upload import MP4_HEAD, URL
+
+    stream = MultipartStream(fields={"description": "long video"}, filename="video.mp4", head=MP4_HEAD,
+                             size=12 << 20, fill=b"corridor")
+    response = post_stream(staff_client(cast.legal), URL, stream)
+    assert response.status_code == 302, response.content[:300]
+    assert len(senders) >= 1
+    f = EvidenceFile.objects.get()
+    digest = hashlib.sha256()
+    for piece in file_read(f):
+        digest.update(piece)
+    assert digest.hexdigest() == f.sha256 == stream.file_sha256.hexdigest()
