@@ -7,7 +7,7 @@ export CORRIDOR_VAR ?= $(CURDIR)/var
 # laptop's `make test` skips them unless PYTEST_ARGS says otherwise.
 PYTEST_ARGS ?= -m "not slow"
 # Two workers (pytest-xdist), each with its own test database, key agent and var/.
-# The slow tests include timing comparisons: CI runs them with PYTEST_WORKERS= (one process).
+# The slow tests marked `timing` compare durations: CI runs them with PYTEST_WORKERS= (one process).
 PYTEST_WORKERS ?= -n 2
 
 .PHONY: run test install install-test lint check clean-demo bench messages

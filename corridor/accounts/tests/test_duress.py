@@ -200,6 +200,7 @@ def _mann_whitney_z(a: list[float], b: list[float]) -> float:
 
 
 @pytest.mark.slow  # 200 padded sign-in steps: minutes on a loaded machine
+@pytest.mark.timing
 def test_timing_over_fifty_tries_is_indistinguishable(alice_duress, cast, settings):
     """The duress reaction (alert, audit, restriction) happens inside the padded step.
     The floor is set as docs/operations.md says: above the slowest normal step, which
@@ -228,7 +229,8 @@ def test_timing_over_fifty_tries_is_indistinguishable(alice_duress, cast, settin
     assert min(timings["normal"] + timings["duress"]) >= 0.4  # the floor bound both steps
 
 
-@pytest.mark.slow  # timing: run in the one-process pass
+@pytest.mark.slow
+@pytest.mark.timing
 def test_the_padding_covers_what_runs_after_the_view(alice_duress, cast, settings, monkeypatch):
     """The session save (a decoy session's row is larger) and every other response
     layer run inside the padded time: a slow save does not lengthen the step."""

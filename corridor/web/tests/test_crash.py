@@ -14,7 +14,7 @@ import pytest
 
 from corridor.web.tests.hosts import Browser, Host, shared_database
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timing]
 
 KILLS = 3
 

@@ -23,7 +23,7 @@ from urllib.parse import quote_plus, urlencode
 import pytest
 from django.utils import translation
 
-pytestmark = [pytest.mark.slow, pytest.mark.anydb]
+pytestmark = [pytest.mark.slow, pytest.mark.anydb, pytest.mark.timing]
 
 MARK = b"junk-marker-7f3a"
 

@@ -17,7 +17,7 @@ import pytest
 
 from corridor.crypto.tests.test_cli import Server, corridor
 
-pytestmark = [pytest.mark.slow, pytest.mark.anydb]
+pytestmark = [pytest.mark.slow, pytest.mark.anydb, pytest.mark.timing]
 
 
 class Browser:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.anydb]
+pytestmark = [pytest.mark.slow, pytest.mark.anydb, pytest.mark.timing]
 PORT = 8231
 
 

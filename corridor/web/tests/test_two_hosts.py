@@ -22,7 +22,7 @@ from corridor.web.tests.hosts import (
     shared_database,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timing]
 
 
 
